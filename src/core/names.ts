@@ -1,0 +1,41 @@
+/** Validation of names that end up as kernel interface names or files under /run/netns. */
+import { InvalidArgumentError } from './errors';
+
+const IFNAME_MAX = 15;
+
+/** Linux interface name rules (dev_valid_name): 1..15 bytes, no '/', no whitespace, not '.' or '..', no ':'. */
+export function validateIfName(name: string, what = 'interface name'): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${what} must not be empty`);
+  }
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > IFNAME_MAX) {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(name)} is ${bytes} bytes; at most ${IFNAME_MAX} are allowed`);
+  }
+  if (name === '.' || name === '..' || name.includes('..')) {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(name)} must not contain ".."`);
+  }
+  if (/[/\s:\0]/.test(name)) {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(name)} must not contain "/", ":", NUL or whitespace`);
+  }
+  return name;
+}
+
+/**
+ * Sandbox (netns) and network names: they become a file name under /run/netns and a key in the store.
+ * Allowed: 1..64 of [A-Za-z0-9_.-], starting with an alphanumeric, no "..".
+ */
+export function validateObjectName(name: string, what: string): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${what} name must not be empty`);
+  }
+  if (name.length > 64) {
+    throw new InvalidArgumentError(`${what} name ${JSON.stringify(name)} is ${name.length} characters; at most 64 are allowed`);
+  }
+  if (name.includes('..') || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new InvalidArgumentError(
+      `${what} name ${JSON.stringify(name)} is not allowed: use letters, digits, "_", "." and "-", starting with a letter or digit, without ".." or "/"`,
+    );
+  }
+  return name;
+}

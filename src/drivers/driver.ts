@@ -1,0 +1,84 @@
+/** The network-driver contract (libnetwork's driverapi): what the Docker plugin serves and the engine uses. */
+
+export interface IpamData {
+  addressSpace?: string;
+  /** CIDR of the pool */
+  pool: string;
+  /** gateway as "ADDR/PREFIXLEN" */
+  gateway?: string;
+  /** name -> "ADDR/PREFIXLEN" (or bare address) */
+  auxAddresses?: Record<string, string>;
+}
+
+export interface CreateNetworkRequest {
+  networkId: string;
+  /** human name (CLI); Docker does not pass one */
+  name?: string;
+  /** driver options, already flattened: bridge.name, mtu, enable_icc, enable_ip_masquerade, internal... */
+  options: Record<string, string>;
+  ipv4Data: IpamData[];
+  ipv6Data: IpamData[];
+  internal?: boolean;
+  enableIPv6?: boolean;
+  labels?: Record<string, string>;
+}
+
+export interface EndpointInterface {
+  /** "ADDR/PREFIXLEN" */
+  address?: string;
+  addressIPv6?: string;
+  macAddress?: string;
+}
+
+export interface CreateEndpointRequest {
+  networkId: string;
+  endpointId: string;
+  iface: EndpointInterface;
+  options: Record<string, unknown>;
+}
+
+export interface StaticRoute {
+  destination: string;
+  routeType: 0 | 1; // 0 = next hop, 1 = connected
+  nextHop?: string;
+}
+
+export interface JoinRequest {
+  networkId: string;
+  endpointId: string;
+  /** the sandbox netns path (Docker: /var/run/docker/netns/<id>; cnm: /run/netns/<name>) */
+  sandboxKey: string;
+  options: Record<string, unknown>;
+}
+
+export interface JoinResponse {
+  /** veth end in the host netns that the caller moves into the sandbox */
+  srcName: string;
+  /** the caller renames it to DstPrefix + N */
+  dstPrefix: string;
+  gateway?: string;
+  gatewayIPv6?: string;
+  staticRoutes?: StaticRoute[];
+  disableGatewayService?: boolean;
+}
+
+export interface DriverCapabilities {
+  scope: 'local' | 'global';
+  connectivityScope: 'local' | 'global';
+}
+
+/** Docker-facing driver verbs. All reject with CnmError subclasses. */
+export interface NetworkDriver {
+  readonly type: string;
+  capabilities(): DriverCapabilities;
+  createNetwork(req: CreateNetworkRequest): Promise<void>;
+  deleteNetwork(networkId: string): Promise<void>;
+  /** Resolves the interface only when the caller gave none (e.g. a generated MAC). */
+  createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined>;
+  deleteEndpoint(networkId: string, endpointId: string): Promise<void>;
+  endpointOperInfo(networkId: string, endpointId: string): Promise<Record<string, unknown>>;
+  join(req: JoinRequest): Promise<JoinResponse>;
+  leave(networkId: string, endpointId: string): Promise<void>;
+  programExternalConnectivity(networkId: string, endpointId: string, options: Record<string, unknown>): Promise<void>;
+  revokeExternalConnectivity(networkId: string, endpointId: string): Promise<void>;
+}
