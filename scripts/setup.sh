@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what cnm needs on a fresh Debian machine (idempotent), then builds it.
+#   scripts/setup.sh          runtime deps (iproute2 for users' `ip netns exec`, util-linux)
+#   scripts/setup.sh --test   plus what the test suites drive: docker.io, busybox-static
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(iproute2 util-linux)
+if [ "${1:-}" = "--test" ]; then
+  want+=(docker.io busybox-static iputils-ping)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's docker.io package starts the system dockerd; the tests start their own and never need that one.
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund >/dev/null
+fi
+echo "setup: building"
+rm -rf dist
+npx tsc -p tsconfig.json
+chmod +x dist/src/cli/main.js 2>/dev/null || true
