@@ -1,0 +1,83 @@
+/**
+ * libc calls Node does not offer (setns, unshare, mount, umount2, gettid), through koffi.
+ * Loaded lazily on first use so that importing the kernel layer never needs libc bindings or root.
+ * Every wrapper is synchronous and throws SyscallError carrying the errno name.
+ */
+import type { IKoffiLib, KoffiFunction } from 'koffi';
+
+export const CLONE_NEWNET = 0x40000000;
+export const MS_BIND = 4096;
+export const MS_REC = 16384;
+export const MS_SHARED = 1 << 20;
+export const MNT_DETACH = 2;
+
+/** A failed libc call: `code` is the errno name ("EPERM"), `errno` its number. */
+export class SyscallError extends Error {
+  constructor(readonly syscall: string, readonly errno: number, readonly code: string, detail: string) {
+    super(`${syscall}(${detail}) failed: ${code}`);
+    this.name = 'SyscallError';
+  }
+}
+
+interface Libc {
+  koffi: typeof import('koffi');
+  setns: KoffiFunction;
+  unshare: KoffiFunction;
+  mount: KoffiFunction;
+  umount2: KoffiFunction;
+  gettid: KoffiFunction;
+  names: Map<number, string>;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const koffi = require('koffi') as typeof import('koffi');
+  const lib: IKoffiLib = koffi.load('libc.so.6');
+  const names = new Map<number, string>();
+  for (const [name, no] of Object.entries(koffi.os.errno)) if (!names.has(no)) names.set(no, name);
+  libc = {
+    koffi,
+    setns: lib.func('int setns(int fd, int nstype)'),
+    unshare: lib.func('int unshare(int flags)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    gettid: lib.func('int gettid()'),
+    names,
+  };
+  return libc;
+}
+
+function check(l: Libc, rc: number, syscall: string, detail: string): void {
+  if (rc === 0) return;
+  const errno = l.koffi.errno();
+  throw new SyscallError(syscall, errno, l.names.get(errno) ?? `errno ${errno}`, detail);
+}
+
+/** Move the calling thread into the namespace behind `fd` (CLONE_NEWNET: a network namespace). */
+export function setns(fd: number, nstype = CLONE_NEWNET): void {
+  const l = load();
+  check(l, l.setns(fd, nstype), 'setns', `fd ${fd}`);
+}
+
+/** Give the calling thread fresh namespaces of the kinds in `flags`. */
+export function unshare(flags: number): void {
+  const l = load();
+  check(l, l.unshare(flags), 'unshare', `0x${flags.toString(16)}`);
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number): void {
+  const l = load();
+  check(l, l.mount(source, target, fstype, flags, null), 'mount', `${source ?? 'none'} -> ${target}`);
+}
+
+export function umount2(target: string, flags: number): void {
+  const l = load();
+  check(l, l.umount2(target, flags), 'umount2', target);
+}
+
+export function gettid(): number {
+  return load().gettid() as number;
+}
