@@ -1,0 +1,272 @@
+/**
+ * StoreIpam: Docker's default IPAM semantics on top of a Store, safe across processes. Every decision is
+ * "read, decide, txn with compares on what was read": a lost race only makes the txn fail and the loop retry.
+ * Cost grows with what is allocated, never with pool size, so a /8 or a /64 pool is as cheap as a /24.
+ */
+
+import { InternalError, InvalidArgumentError } from '../core/errors';
+import { getJson, listJson, type Store } from '../store/store';
+import {
+  cidrContainsAddress,
+  cidrLast,
+  cidrsOverlap,
+  formatAddress,
+  formatCidr,
+  parseAddress,
+  parseCidr,
+  parseCidrLoose,
+  usableRange,
+  type Cidr,
+  type IpAddress,
+} from './cidr';
+import { DOCKER_DEFAULT_POOLS, findFreeDefaultPool, parseDefaultPools, type DefaultPools, type ParsedDefaultPool } from './default-pools';
+import { AddressInUseError, AddressNotUsableError, NoDefaultPoolError, PoolExhaustedError, PoolNotFoundError, PoolOverlapError } from './errors';
+import {
+  GATEWAY_ADDRESS_TYPE,
+  GLOBAL_ADDRESS_SPACE,
+  LOCAL_ADDRESS_SPACE,
+  type AddressRequest,
+  type HostNetworksProvider,
+  type Ipam,
+  type PoolInfo,
+  type PoolRequest,
+} from './ipam';
+import {
+  addrKey,
+  addrPrefix,
+  makePoolId,
+  parsePoolRequest,
+  poolKey,
+  POOLS_PREFIX,
+  spaceKey,
+  toPoolInfo,
+  type ParsedPoolRequest,
+  type PoolRecord,
+  type SpaceIndex,
+} from './pool-record';
+
+export interface StoreIpamOptions {
+  store: Store;
+  /** CIDRs of host addresses and routes that default pools must avoid; none when omitted. */
+  hostNetworks?: HostNetworksProvider;
+  /** Replaces Docker's default pools per address space (a missing space keeps Docker's list). */
+  defaultPools?: Partial<DefaultPools>;
+  /** Upper bound on txn retries of one call; only reached when the store misbehaves. */
+  maxAttempts?: number;
+}
+
+interface LoadedPool {
+  record: PoolRecord;
+  modRevision: number;
+  pool: Cidr;
+  /** the addresses "any" and gateway requests may get: the sub-pool (or pool) less network/broadcast */
+  range: { first: bigint; last: bigint; text: string };
+}
+
+export class StoreIpam implements Ipam {
+  private readonly store: Store;
+  private readonly hostNetworks: HostNetworksProvider;
+  private readonly defaults: Record<string, ParsedDefaultPool[]>;
+  private readonly maxAttempts: number;
+
+  constructor(options: StoreIpamOptions) {
+    this.store = options.store;
+    this.hostNetworks = options.hostNetworks ?? (async () => []);
+    this.defaults = {
+      [LOCAL_ADDRESS_SPACE]: parseDefaultPools(options.defaultPools?.local ?? DOCKER_DEFAULT_POOLS.local),
+      [GLOBAL_ADDRESS_SPACE]: parseDefaultPools(options.defaultPools?.global ?? DOCKER_DEFAULT_POOLS.global),
+    };
+    this.maxAttempts = options.maxAttempts ?? 10_000;
+  }
+
+  defaultAddressSpaces(): { local: string; global: string } {
+    return { local: LOCAL_ADDRESS_SPACE, global: GLOBAL_ADDRESS_SPACE };
+  }
+
+  async requestPool(req: PoolRequest): Promise<PoolInfo> {
+    const parsed = parsePoolRequest(req);
+    const defaults = this.defaults[parsed.addressSpace].filter((d) => d.base.family === parsed.family);
+    if (!parsed.pool && defaults.length === 0) {
+      throw new InvalidArgumentError(`no default IPv${parsed.family} pool in address space ${parsed.addressSpace}: give an IPv${parsed.family} subnet`, {
+        hint: parsed.family === 6 ? 'e.g. --subnet fd00:1::/64 (as with Docker 20.10, IPv6 pools are never chosen automatically)' : undefined,
+      });
+    }
+    const host = parsed.pool ? [] : (await this.hostNetworks()).map((n) => parseCidrLoose(n, 'host network')).filter((c) => c.prefixLength > 0);
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      // index first, then pools: any create/release after this read changes the index revision and fails the txn
+      const index = await getJson<SpaceIndex>(this.store, spaceKey(parsed.addressSpace));
+      const existing = (await listJson<PoolRecord>(this.store, POOLS_PREFIX))
+        .map((kv) => kv.value)
+        .filter((r) => r.addressSpace === parsed.addressSpace);
+      const pool = this.choosePool(parsed, existing, defaults, host);
+      const record: PoolRecord = {
+        poolId: makePoolId(parsed.addressSpace, pool, parsed.subPool),
+        addressSpace: parsed.addressSpace,
+        pool: formatCidr(pool),
+        v6: parsed.family === 6,
+        options: { ...(req.options ?? {}) },
+        data: {},
+      };
+      if (parsed.subPool) record.subPool = formatCidr(parsed.subPool);
+      const poolIds = [...(index?.value.poolIds ?? []), record.poolId].sort();
+      const ok = await this.store.txn({
+        compare: [
+          { key: spaceKey(parsed.addressSpace), modRevision: index?.modRevision ?? 0 },
+          { key: poolKey(record.poolId), modRevision: 0 },
+        ],
+        success: [
+          { type: 'put', key: poolKey(record.poolId), value: JSON.stringify(record) },
+          { type: 'put', key: spaceKey(parsed.addressSpace), value: JSON.stringify({ poolIds } satisfies SpaceIndex) },
+        ],
+      });
+      if (ok) return toPoolInfo(record);
+    }
+    throw this.contention(`request a pool in address space ${parsed.addressSpace}`);
+  }
+
+  async releasePool(poolId: string): Promise<void> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const loaded = await this.loadPool(poolId);
+      const space = spaceKey(loaded.record.addressSpace);
+      const index = await getJson<SpaceIndex>(this.store, space);
+      // the index is rewritten, never deleted: a deleted key's revision returns to 0, and a creator that read
+      // "absent" before could then pass its compare with a stale pool list (ABA)
+      const poolIds = (index?.value.poolIds ?? []).filter((id) => id !== poolId);
+      const ok = await this.store.txn({
+        compare: [
+          { key: space, modRevision: index?.modRevision ?? 0 },
+          { key: poolKey(poolId), modRevision: loaded.modRevision },
+        ],
+        success: [
+          { type: 'delete', key: poolKey(poolId) },
+          { type: 'deletePrefix', prefix: addrPrefix(poolId) },
+          { type: 'put', key: space, value: JSON.stringify({ poolIds } satisfies SpaceIndex) },
+        ],
+      });
+      if (ok) return;
+    }
+    throw this.contention(`release pool ${poolId}`);
+  }
+
+  async getPool(poolId: string): Promise<PoolInfo | undefined> {
+    const kv = await getJson<PoolRecord>(this.store, poolKey(poolId));
+    return kv && toPoolInfo(kv.value);
+  }
+
+  async listPools(): Promise<PoolInfo[]> {
+    return (await listJson<PoolRecord>(this.store, POOLS_PREFIX)).map((kv) => toPoolInfo(kv.value));
+  }
+
+  async requestAddress(req: AddressRequest): Promise<string> {
+    let loaded = await this.loadPool(req.poolId);
+    const { pool, range } = loaded;
+    const gateway = req.options?.RequestAddressType === GATEWAY_ADDRESS_TYPE;
+    let target: IpAddress | undefined;
+    if (req.address) {
+      target = parseAddress(req.address, 'address');
+      this.assertUsable(target, loaded);
+    } else if (gateway) {
+      // the gateway is the first usable address of the range, as Docker's first-request-wins bitmap gives it
+      if (range.first > range.last) throw new PoolExhaustedError(req.poolId, range.text, 0n);
+      target = { family: pool.family, value: range.first };
+    }
+    // read once: a lost race adds its candidate to `taken` instead of re-listing, so a burst of parallel
+    // requests costs one list each plus one txn per lost race
+    let allocated = target ? [] : await this.allocatedValues(req.poolId);
+    const taken = new Set<bigint>();
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const candidate = target ?? this.lowestFree(loaded, allocated, taken);
+      const ok = await this.store.txn({
+        compare: [
+          { key: poolKey(req.poolId), modRevision: loaded.modRevision },
+          { key: addrKey(req.poolId, candidate), modRevision: 0 },
+        ],
+        success: [{ type: 'put', key: addrKey(req.poolId, candidate), value: JSON.stringify({ address: formatAddress(candidate) }) }],
+      });
+      if (ok) return `${formatAddress(candidate)}/${pool.prefixLength}`;
+      // which compare failed? a released or re-created pool must be re-read; otherwise the address was taken
+      const current = await this.loadPool(req.poolId);
+      if (current.modRevision !== loaded.modRevision) {
+        loaded = current;
+        allocated = target ? [] : await this.allocatedValues(req.poolId);
+        taken.clear();
+        continue;
+      }
+      if (target) throw new AddressInUseError(formatAddress(target), req.poolId);
+      taken.add(candidate.value);
+    }
+    throw this.contention(`allocate an address in pool ${req.poolId}`);
+  }
+
+  async releaseAddress(poolId: string, address: string): Promise<void> {
+    const loaded = await this.loadPool(poolId);
+    const a = parseAddress(address, 'address');
+    if (!cidrContainsAddress(loaded.pool, a)) throw new AddressNotUsableError(address, loaded.record.pool, 'is outside');
+    await this.store.delete(addrKey(poolId, a));
+  }
+
+  async listAddresses(poolId: string): Promise<string[]> {
+    await this.loadPool(poolId);
+    // keys are fixed-width hex, so key order is numeric order
+    return (await listJson<{ address: string }>(this.store, addrPrefix(poolId))).map((kv) => kv.value.address);
+  }
+
+  private choosePool(parsed: ParsedPoolRequest, existing: PoolRecord[], defaults: ParsedDefaultPool[], host: Cidr[]): Cidr {
+    const existingCidrs = existing.map((r) => ({ record: r, cidr: parseCidr(r.pool) }));
+    if (parsed.pool) {
+      const clash = existingCidrs.find((e) => cidrsOverlap(e.cidr, parsed.pool!));
+      if (clash) throw new PoolOverlapError(formatCidr(parsed.pool), clash.record.pool, parsed.addressSpace);
+      return parsed.pool;
+    }
+    const found = findFreeDefaultPool(defaults, parsed.family, [...existingCidrs.map((e) => e.cidr), ...host]);
+    if (!found) throw new NoDefaultPoolError(parsed.addressSpace, defaults.map((d) => `${formatCidr(d.base)} (as /${d.size}s)`));
+    return found;
+  }
+
+  /** Allocated addresses of the pool as numbers, ascending (the keys are fixed-width hex). */
+  private async allocatedValues(poolId: string): Promise<bigint[]> {
+    return (await listJson<{ address: string }>(this.store, addrPrefix(poolId))).map((kv) => parseAddress(kv.value.address).value);
+  }
+
+  /** Lowest address of the range that is neither in `allocated` (ascending) nor known `taken` from a lost race. */
+  private lowestFree(loaded: LoadedPool, allocated: bigint[], taken: Set<bigint>): IpAddress {
+    const { range, pool, record } = loaded;
+    let candidate = range.first;
+    for (const v of allocated) {
+      while (taken.has(candidate)) candidate++;
+      if (v > candidate) break;
+      if (v === candidate) candidate++;
+    }
+    while (taken.has(candidate)) candidate++;
+    if (candidate > range.last) throw new PoolExhaustedError(record.poolId, range.text, range.last - range.first + 1n);
+    return { family: pool.family, value: candidate };
+  }
+
+  private assertUsable(a: IpAddress, loaded: LoadedPool): void {
+    const { pool, record } = loaded;
+    const text = formatAddress(a);
+    if (!cidrContainsAddress(pool, a)) throw new AddressNotUsableError(text, record.pool, 'is outside');
+    const usable = usableRange(pool);
+    if (a.value < usable.first) throw new AddressNotUsableError(text, record.pool, 'is the network address');
+    if (a.value > usable.last) throw new AddressNotUsableError(text, record.pool, 'is the broadcast address');
+  }
+
+  private async loadPool(poolId: string): Promise<LoadedPool> {
+    const kv = await getJson<PoolRecord>(this.store, poolKey(poolId));
+    if (!kv) throw new PoolNotFoundError(poolId);
+    const pool = parseCidr(kv.value.pool);
+    const usable = usableRange(pool);
+    const sub = kv.value.subPool ? parseCidr(kv.value.subPool) : undefined;
+    const range = sub
+      ? { first: max(usable.first, sub.network), last: min(usable.last, cidrLast(sub)), text: kv.value.subPool! }
+      : { ...usable, text: kv.value.pool };
+    return { record: kv.value, modRevision: kv.modRevision, pool, range };
+  }
+
+  private contention(action: string): InternalError {
+    return new InternalError(`${action}: gave up after ${this.maxAttempts} conflicting store transactions`);
+  }
+}
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
