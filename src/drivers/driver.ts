@@ -82,3 +82,56 @@ export interface NetworkDriver {
   programExternalConnectivity(networkId: string, endpointId: string, options: Record<string, unknown>): Promise<void>;
   revokeExternalConnectivity(networkId: string, endpointId: string): Promise<void>;
 }
+
+/** A sandbox the native path configures: its netns name and a netlink handle open inside it. */
+export interface SandboxRef {
+  netns: string;
+  handle: import('../netlink/handle').NetlinkHandle;
+}
+
+export interface AttachRequest {
+  networkId: string;
+  endpointId: string;
+  sandbox: SandboxRef;
+  /** interface name inside the sandbox (eth0, eth1, ... or the user's --ifname) */
+  ifname: string;
+  mac: string;
+  /** "ADDR/LEN" */
+  address?: string;
+  addressV6?: string;
+  /** add the default route(s) via the network's gateway (the sandbox's first routed network) */
+  defaultRoute: boolean;
+}
+
+export interface AttachResult {
+  hostIfname: string;
+  bridge: string;
+  /** whether default routes were added (false for internal networks or without a gateway) */
+  defaultRoute: boolean;
+  gateway?: string;
+  gatewayV6?: string;
+}
+
+export interface DefaultRouteRequest {
+  networkId: string;
+  sandbox: SandboxRef;
+  ifname: string;
+  withV6: boolean;
+}
+
+/**
+ * cnm's own fast path (CLI and runner), next to the Docker verbs: the driver creates the interface
+ * directly inside a sandbox it is given, instead of handing Docker a veth to move.
+ */
+export interface SandboxAttacher {
+  /** Create and configure the endpoint's interface in the sandbox; rolls back its own steps on failure. */
+  attach(req: AttachRequest): Promise<AttachResult>;
+  /** Remove the endpoint's interface; idempotent. */
+  detach(networkId: string, endpointId: string): Promise<void>;
+  /** Route the sandbox's default traffic through this endpoint; resolves false when the network has no gateway. */
+  setDefaultRoute(req: DefaultRouteRequest): Promise<boolean>;
+  /** Whether endpoints on the network may provide a default route (not internal, has an IPv4 gateway). */
+  canRoute(networkId: string): Promise<boolean>;
+  /** Facts shown by `network inspect` (e.g. the bridge name). */
+  networkInfo(networkId: string): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,21 @@
+/** What CLI commands run against: injected so tests can drive the commander program with fakes. */
+import type { Engine } from '../engine/engine';
+
+export interface GlobalOptions {
+  stateDir: string;
+  json: boolean;
+  debug: boolean;
+}
+
+export interface CliContext {
+  /** Build (once) the engine for the given global options; real adapters come from src/wiring.ts. */
+  engine(globals: GlobalOptions): Promise<Engine>;
+  /** Run a command inside a sandbox's netns with inherited stdio; resolves its exit code. */
+  execInSandbox(sandbox: string, argv: string[]): Promise<number>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** the exit code the process should end with (set by commands like exec) */
+  exitCode?: number;
+}
+
+export const DEFAULT_STATE_DIR = '/var/lib/cnm';

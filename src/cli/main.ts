@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The `cnm` entry point. Every file in ./commands/ that exports `register(program, ctx)` is a command module:
+ * adding a command is adding a file there (loaded in file-name order).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandModule } from './command-module';
+import type { CliContext, GlobalOptions } from './context';
+import { runCli } from './program';
+import type { Engine } from '../engine/engine';
+import { createWiring } from '../wiring';
+
+export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
+    .sort()
+    .map((f) => require(join(dir, f)) as Partial<CommandModule>)
+    .filter((m): m is CommandModule => typeof m.register === 'function');
+}
+
+/** `nsenter --net=/run/netns/NAME -- CMD ARGS`, no shell; the child's exit code (128+signal when killed). */
+export function execInNetns(sandbox: string, argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=/run/netns/${sandbox}`, '--', ...argv], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 0)));
+  });
+}
+
+function osSignal(name: NodeJS.Signals): number {
+  return (require('node:os') as typeof import('node:os')).constants.signals[name] ?? 0;
+}
+
+/** The real context: adapters are built on first use by src/wiring.ts and closed by `close()`. */
+export function realContext(): CliContext & { close(): Promise<void> } {
+  let built: Promise<{ engine: Engine; close(): Promise<void> }> | undefined;
+  return {
+    engine: async (g: GlobalOptions) => {
+      built ??= createWiring({ stateDir: g.stateDir, debug: g.debug });
+      return (await built).engine;
+    },
+    execInSandbox: execInNetns,
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    close: async () => {
+      if (built) await (await built).close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const ctx = realContext();
+  const code = await runCli(ctx, loadCommandModules(), process.argv.slice(2));
+  await ctx.close().catch(() => undefined);
+  process.exitCode = code;
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,39 @@
+/** Builds the commander program and runs it with an injected context (no process globals: testable). */
+import { Command, CommanderError } from 'commander';
+import type { CommandModule } from './command-module';
+import type { CliContext } from './context';
+import { EXIT_OK, reportError } from './errors';
+
+export function buildProgram(ctx: CliContext, modules: CommandModule[]): Command {
+  const program = new Command('cnm')
+    .description('container network manager: networks, sandboxes and endpoints on the Linux kernel')
+    .option('--state-dir <dir>', 'state directory (env CNM_STATE_DIR, default /var/lib/cnm)')
+    .option('--json', 'machine-readable output on read commands')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout(s),
+      writeErr: (s) => ctx.stderr(s),
+      outputError: (s, write) => write(`cnm: ${s.replace(/^error: /, '')}`),
+    });
+  program.exitOverride();
+  for (const m of modules) m.register(program, ctx);
+  for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** Parse `argv` (user arguments, without node and script) and run; resolves the exit code. */
+export async function runCli(ctx: CliContext, modules: CommandModule[], argv: string[]): Promise<number> {
+  const program = buildProgram(ctx, modules);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode ?? EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0) return EXIT_OK;
+    return reportError(ctx, err, argv.includes('--debug'));
+  }
+}

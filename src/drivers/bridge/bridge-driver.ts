@@ -1,0 +1,100 @@
+/** The bridge driver: Docker's NetworkDriver verbs plus cnm's native SandboxAttacher fast path. */
+import type { UndoLogger } from '../../core/undo';
+import type { NetlinkHandle } from '../../netlink/handle';
+import type { Store } from '../../store/store';
+import type {
+  AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
+  EndpointInterface, JoinRequest, JoinResponse, NetworkDriver, SandboxAttacher,
+} from '../driver';
+import { ProcOwnerProbe, type OwnerProbe } from '../owner';
+import { attachEndpoint, canRoute, detachEndpoint, setDefaultRoute } from './attach';
+import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from './endpoint-ops';
+import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from './network-ops';
+import { loadNetwork } from './records';
+import { reconcileBridgeDriver, type ReconcileReport } from './reconcile';
+
+export interface BridgeDriverDeps {
+  /** netlink handle in the host netns (where the bridges live) */
+  host: NetlinkHandle;
+  store: Store;
+  owner?: OwnerProbe;
+  /** id of the store instance (state dir): see src/drivers/instance.ts; marks what this driver creates */
+  instance: string;
+  log?: UndoLogger;
+}
+
+export class BridgeDriver implements NetworkDriver, SandboxAttacher {
+  readonly type = 'bridge';
+  private readonly deps: NetworkOpsDeps;
+
+  constructor(deps: BridgeDriverDeps) {
+    this.deps = { host: deps.host, store: deps.store, owner: deps.owner ?? new ProcOwnerProbe(), instance: deps.instance, log: deps.log };
+  }
+
+  capabilities(): DriverCapabilities {
+    return { scope: 'local', connectivityScope: 'local' };
+  }
+
+  async createNetwork(req: CreateNetworkRequest): Promise<void> {
+    await createBridgeNetwork(this.deps, req);
+  }
+
+  deleteNetwork(networkId: string): Promise<void> {
+    return deleteBridgeNetwork(this.deps, networkId);
+  }
+
+  createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
+    return createDockerEndpoint(this.deps, req);
+  }
+
+  deleteEndpoint(networkId: string, endpointId: string): Promise<void> {
+    return deleteDockerEndpoint(this.deps, networkId, endpointId);
+  }
+
+  endpointOperInfo(networkId: string, endpointId: string): Promise<Record<string, unknown>> {
+    return dockerEndpointInfo(this.deps, networkId, endpointId);
+  }
+
+  join(req: JoinRequest): Promise<JoinResponse> {
+    return joinDockerEndpoint(this.deps, req);
+  }
+
+  leave(networkId: string, endpointId: string): Promise<void> {
+    return leaveDockerEndpoint(this.deps, networkId, endpointId);
+  }
+
+  /** Port publishing and masquerade belong to the firewall (a later issue); there is nothing to program yet. */
+  async programExternalConnectivity(): Promise<void> {}
+
+  async revokeExternalConnectivity(): Promise<void> {}
+
+  attach(req: AttachRequest): Promise<AttachResult> {
+    return attachEndpoint(this.deps, req);
+  }
+
+  detach(_networkId: string, endpointId: string): Promise<void> {
+    return detachEndpoint(this.deps, endpointId);
+  }
+
+  setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
+    return setDefaultRoute(this.deps, req);
+  }
+
+  canRoute(networkId: string): Promise<boolean> {
+    return canRoute(this.deps, networkId);
+  }
+
+  async networkInfo(networkId: string): Promise<Record<string, unknown>> {
+    const net = await loadNetwork(this.deps.store, networkId);
+    return { bridge: net.bridge, mtu: net.mtu, icc: net.icc, masquerade: net.masquerade, state: net.state };
+  }
+
+  get instance(): string {
+    return this.deps.instance;
+  }
+
+  /** Run at daemon start and by `cnm gc`. */
+  reconcile(engineEndpoints: Iterable<string> = []): Promise<ReconcileReport> {
+    return reconcileBridgeDriver(this.deps, engineEndpoints);
+  }
+}

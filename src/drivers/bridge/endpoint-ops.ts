@@ -1,0 +1,90 @@
+/** The Docker endpoint verbs of the bridge driver: CreateEndpoint, Join, Leave, DeleteEndpoint, EndpointOperInfo. */
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../../core/errors';
+import { UndoStack } from '../../core/undo';
+import { endpointAlias, hostVethName, macFromIPv4, peerVethName, randomMac, validateMac } from '../../endpoint/naming';
+import { createVethInHost, deleteLinkIfExists } from '../../endpoint/veth';
+import { addrOf } from '../../network/ip';
+import { getJson } from '../../store/store';
+import type { CreateEndpointRequest, EndpointInterface, JoinRequest, JoinResponse } from '../driver';
+import type { NetworkOpsDeps } from './network-ops';
+import { endpointKey, loadReadyNetwork, loadNetwork, type BridgeEndpointRecord } from './records';
+
+function macFor(iface: EndpointInterface): string {
+  if (iface.macAddress) return validateMac(iface.macAddress);
+  if (iface.address) return macFromIPv4(addrOf(iface.address));
+  return randomMac(randomBytes);
+}
+
+async function loadEndpoint(deps: NetworkOpsDeps, id: string): Promise<BridgeEndpointRecord | undefined> {
+  return (await getJson<BridgeEndpointRecord>(deps.store, endpointKey(id)))?.value;
+}
+
+/** Creates the veth pair in the host netns; resolves the interface only with what Docker left empty (the MAC). */
+export async function createDockerEndpoint(deps: NetworkOpsDeps, req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
+  const net = await loadReadyNetwork(deps.store, req.networkId);
+  const rec: BridgeEndpointRecord = {
+    id: req.endpointId,
+    networkId: req.networkId,
+    state: 'creating',
+    owner: deps.owner.self(),
+    hostIfname: hostVethName(req.endpointId),
+    peerName: peerVethName(req.endpointId),
+    mac: macFor(req.iface),
+    address: req.iface.address || undefined,
+    addressV6: req.iface.addressIPv6 || undefined,
+  };
+  await UndoStack.run(async (undo) => {
+    const key = endpointKey(rec.id);
+    const ok = await deps.store.txn({ compare: [{ key, modRevision: 0 }], success: [{ type: 'put', key, value: JSON.stringify(rec) }] });
+    if (!ok) throw new ConflictError(`endpoint ${rec.id} already exists`);
+    undo.push('remove endpoint record', () => deps.store.delete(key));
+    undo.push(`delete veth ${rec.hostIfname}`, () => deleteLinkIfExists(deps.host, rec.hostIfname).then(() => undefined));
+    await createVethInHost(deps.host, {
+      hostName: rec.hostIfname, bridge: net.bridge, alias: endpointAlias(rec.id, deps.instance), mtu: net.mtu, peerName: rec.peerName, peerMac: rec.mac,
+    });
+    await deps.store.put(key, JSON.stringify({ ...rec, state: 'ready', owner: undefined }));
+  }, deps.log);
+  return req.iface.macAddress ? undefined : { macAddress: rec.mac };
+}
+
+export async function joinDockerEndpoint(deps: NetworkOpsDeps, req: JoinRequest): Promise<JoinResponse> {
+  const ep = await loadEndpoint(deps, req.endpointId);
+  if (!ep || ep.networkId !== req.networkId) throw new NotFoundError('endpoint', req.endpointId);
+  const net = await loadNetwork(deps.store, req.networkId);
+  if (!(await deps.host.linkByName(ep.peerName))) {
+    throw new NotFoundError('veth', ep.peerName, { hint: 'the endpoint lost its interface; remove and re-create it' });
+  }
+  await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, sandboxKey: req.sandboxKey }));
+  const res: JoinResponse = { srcName: ep.peerName, dstPrefix: 'eth' };
+  if (net.gatewayV4) res.gateway = addrOf(net.gatewayV4);
+  if (net.gatewayV6 && ep.addressV6) res.gatewayIPv6 = addrOf(net.gatewayV6);
+  return res;
+}
+
+/** At Leave the interface is still inside the container (Docker moves it back afterwards): only forget the sandbox. */
+export async function leaveDockerEndpoint(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<void> {
+  const ep = await loadEndpoint(deps, endpointId);
+  if (!ep || ep.networkId !== networkId || ep.sandboxKey === undefined) return;
+  await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, sandboxKey: undefined }));
+}
+
+/** Idempotent: Docker retries and also calls it for endpoints it never finished creating. */
+export async function deleteDockerEndpoint(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<void> {
+  const ep = await loadEndpoint(deps, endpointId);
+  if (!ep || ep.networkId !== networkId) return;
+  await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, state: 'deleting', owner: deps.owner.self() }));
+  await deleteLinkIfExists(deps.host, ep.hostIfname);
+  await deps.store.delete(endpointKey(ep.id));
+}
+
+export async function dockerEndpointInfo(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<Record<string, unknown>> {
+  const ep = await loadEndpoint(deps, endpointId);
+  if (!ep || ep.networkId !== networkId) throw new NotFoundError('endpoint', endpointId);
+  const net = await loadNetwork(deps.store, networkId);
+  const info: Record<string, unknown> = { hostInterface: ep.hostIfname, bridge: net.bridge, macAddress: ep.mac, state: ep.state };
+  if (ep.address) info.address = ep.address;
+  if (ep.addressV6) info.addressIPv6 = ep.addressV6;
+  if (ep.sandboxKey) info.sandboxKey = ep.sandboxKey;
+  return info;
+}

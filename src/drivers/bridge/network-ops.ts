@@ -1,0 +1,101 @@
+/** CreateNetwork / DeleteNetwork of the bridge driver: intent record first, then the kernel, then "ready". */
+import { ConflictError, InvalidArgumentError } from '../../core/errors';
+import { UndoStack, type UndoLogger } from '../../core/undo';
+import type { NetlinkHandle } from '../../netlink/handle';
+import { networkAlias, setupBridge } from '../../network/bridge-setup';
+import { getJson, type Store } from '../../store/store';
+import { deleteLinkIfExists } from '../../endpoint/veth';
+import type { CreateNetworkRequest, IpamData } from '../driver';
+import type { OwnerProbe } from '../owner';
+import { defaultBridgeName, parseBridgeOptions } from './options';
+import { bridgeNameKey, networkKey, type BridgeNetworkRecord } from './records';
+
+export interface NetworkOpsDeps {
+  host: NetlinkHandle;
+  store: Store;
+  owner: OwnerProbe;
+  /** id of the store instance (state dir) this driver works for: stamped in the aliases of what it creates */
+  instance: string;
+  log?: UndoLogger;
+}
+
+function gatewayOf(data: IpamData[], family: string): string | undefined {
+  if (data.length > 1) throw new InvalidArgumentError(`the bridge driver takes one ${family} subnet, got ${data.length}`);
+  const gw = data[0]?.gateway;
+  if (gw && !gw.includes('/')) throw new InvalidArgumentError(`${family} gateway ${JSON.stringify(gw)} needs a prefix length`);
+  return gw || undefined;
+}
+
+/** Build the record from the request (pure; validates options). */
+export function networkRecordFrom(req: CreateNetworkRequest, owner: BridgeNetworkRecord['owner']): BridgeNetworkRecord {
+  const opts = parseBridgeOptions(req.options);
+  return {
+    id: req.networkId,
+    state: 'creating',
+    owner,
+    bridge: opts.bridgeName ?? defaultBridgeName(req.networkId),
+    mtu: opts.mtu,
+    gatewayV4: gatewayOf(req.ipv4Data, 'IPv4'),
+    gatewayV6: gatewayOf(req.ipv6Data, 'IPv6'),
+    internal: req.internal ?? false,
+    ipv6: req.enableIPv6 ?? req.ipv6Data.length > 0,
+    icc: opts.icc,
+    masquerade: opts.masquerade,
+  };
+}
+
+async function claimRecord(store: Store, rec: BridgeNetworkRecord): Promise<void> {
+  const ok = await store.txn({
+    compare: [{ key: networkKey(rec.id), modRevision: 0 }, { key: bridgeNameKey(rec.bridge), modRevision: 0 }],
+    success: [
+      { type: 'put', key: networkKey(rec.id), value: JSON.stringify(rec) },
+      { type: 'put', key: bridgeNameKey(rec.bridge), value: rec.id },
+    ],
+  });
+  if (ok) return;
+  if (await store.get(networkKey(rec.id))) throw new ConflictError(`network ${rec.id} already exists in the bridge driver`);
+  const other = await store.get(bridgeNameKey(rec.bridge));
+  throw new ConflictError(`bridge name ${JSON.stringify(rec.bridge)} is already used by network ${other?.value ?? '?'}`);
+}
+
+async function releaseRecord(store: Store, rec: BridgeNetworkRecord): Promise<void> {
+  await store.txn({
+    compare: [],
+    success: [{ type: 'delete', key: networkKey(rec.id) }, { type: 'delete', key: bridgeNameKey(rec.bridge) }],
+  });
+}
+
+/** A pre-existing link with the bridge's name that cnm did not make must not be adopted or deleted. */
+async function refuseForeignLink(deps: NetworkOpsDeps, rec: BridgeNetworkRecord): Promise<void> {
+  const link = await deps.host.linkByName(rec.bridge);
+  if (link && link.alias !== networkAlias(rec.id, deps.instance)) {
+    throw new ConflictError(`a link named ${JSON.stringify(rec.bridge)} already exists and was not made by cnm for this network`, {
+      hint: 'choose another name with --opt bridge.name=NAME',
+    });
+  }
+}
+
+export async function createBridgeNetwork(deps: NetworkOpsDeps, req: CreateNetworkRequest): Promise<BridgeNetworkRecord> {
+  const rec = networkRecordFrom(req, deps.owner.self());
+  return UndoStack.run(async (undo) => {
+    await claimRecord(deps.store, rec);
+    undo.push('remove bridge network record', () => releaseRecord(deps.store, rec));
+    await refuseForeignLink(deps, rec);
+    undo.push(`delete bridge ${rec.bridge}`, () => deleteLinkIfExists(deps.host, rec.bridge).then(() => undefined));
+    const gateways = [rec.gatewayV4, rec.gatewayV6].filter((g): g is string => !!g);
+    await setupBridge(deps.host, { networkId: rec.id, instance: deps.instance, bridge: rec.bridge, mtu: rec.mtu, gateways });
+    const ready: BridgeNetworkRecord = { ...rec, state: 'ready', owner: undefined };
+    await deps.store.put(networkKey(rec.id), JSON.stringify(ready));
+    return ready;
+  }, deps.log);
+}
+
+/** Idempotent (Docker ignores DeleteNetwork errors and may retry): an unknown network is not an error. */
+export async function deleteBridgeNetwork(deps: NetworkOpsDeps, networkId: string): Promise<void> {
+  const cur = await getJson<BridgeNetworkRecord>(deps.store, networkKey(networkId));
+  if (!cur) return;
+  const rec: BridgeNetworkRecord = { ...cur.value, state: 'deleting', owner: deps.owner.self() };
+  await deps.store.put(networkKey(networkId), JSON.stringify(rec));
+  await deleteLinkIfExists(deps.host, rec.bridge);
+  await releaseRecord(deps.store, rec);
+}

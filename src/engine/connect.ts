@@ -1,0 +1,100 @@
+/**
+ * Connect a sandbox to a network: intent record (with the pair's uniqueness claim) first, then IPAM, then the
+ * driver's fast path, then "ready". Any failure unwinds every earlier step, so nothing is half-made.
+ */
+import { ConflictError, InternalError, InvalidArgumentError } from '../core/errors';
+import { validateIfName } from '../core/names';
+import { UndoStack } from '../core/undo';
+import { hostVethName, macFromIPv4, validateMac } from '../endpoint/naming';
+import { addrOf, cidrContains, parseIp } from '../network/ip';
+import { withNetnsHandle } from '../sandbox/sandbox';
+import { listJson } from '../store/store';
+import type { EngineDeps } from './deps';
+import { dropEndpointRecords } from './disconnect';
+import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type PoolRecord, type Versioned, type SandboxRecord } from './records';
+
+export interface ConnectOptions {
+  ip?: string;
+  ip6?: string;
+  mac?: string;
+  ifname?: string;
+}
+
+
+function checkRequestedIp(pool: PoolRecord | undefined, ip: string | undefined, flag: string, family: 4 | 6): void {
+  if (ip === undefined) return;
+  if (parseIp(ip, flag).family !== family) throw new InvalidArgumentError(`${flag} ${ip} is not an IPv${family} address`);
+  if (!pool) throw new InvalidArgumentError(`${flag} ${ip}: the network has no IPv${family} subnet`);
+  if (!cidrContains(pool.subnet, ip)) throw new InvalidArgumentError(`${flag} ${ip} is outside the network's subnet ${pool.subnet}`);
+}
+
+function nextIfname(siblings: EndpointRecord[]): string {
+  const used = new Set(siblings.map((e) => e.ifname));
+  for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+function ready<T extends { state: string }>(v: Versioned<T>, what: string): void {
+  if (v.value.state !== 'ready') throw new ConflictError(`${what} is ${v.value.state}, not ready`, { hint: 'run `cnm gc` to repair it' });
+}
+
+async function claimPair(deps: EngineDeps, net: Versioned<NetworkRecord>, sb: Versioned<SandboxRecord>, ep: EndpointRecord): Promise<void> {
+  const att = keys.attachment(ep.networkId, ep.sandbox);
+  const ok = await deps.store.txn({
+    compare: [
+      { key: att, modRevision: 0 },
+      { key: keys.network(net.value.id), modRevision: net.modRevision },
+      { key: keys.sandbox(sb.value.name), modRevision: sb.modRevision },
+    ],
+    success: [
+      { type: 'put', key: att, value: ep.id },
+      { type: 'put', key: keys.endpoint(ep.sandbox, ep.id), value: JSON.stringify(ep) },
+    ],
+  });
+  if (ok) return;
+  if (await deps.store.get(att)) throw new ConflictError(`sandbox ${ep.sandbox} is already connected to network ${ep.networkName}`);
+  throw new ConflictError(`network ${ep.networkName} or sandbox ${ep.sandbox} changed during connect; try again`);
+}
+
+async function requestAddress(deps: EngineDeps, undo: UndoStack, pool: PoolRecord | undefined, ip?: string): Promise<string | undefined> {
+  if (!pool) return undefined;
+  const addr = await deps.ipam.requestAddress({ poolId: pool.poolId, address: ip });
+  undo.push(`release address ${addr}`, () => deps.ipam.releaseAddress(pool.poolId, addrOf(addr)));
+  return addr;
+}
+
+export async function connect(deps: EngineDeps, network: string, sandbox: string, opts: ConnectOptions = {}): Promise<EndpointRecord> {
+  const mac = opts.mac === undefined ? undefined : validateMac(opts.mac);
+  if (opts.ifname !== undefined) validateIfName(opts.ifname, '--ifname');
+  const [net, sb] = [await findNetwork(deps.store, network), await findSandbox(deps.store, sandbox)];
+  ready(net, `network ${network}`);
+  ready(sb, `sandbox ${sandbox}`);
+  checkRequestedIp(net.value.ipv4, opts.ip, '--ip', 4);
+  checkRequestedIp(net.value.ipv6, opts.ip6, '--ip6', 6);
+  const siblings = (await listJson<EndpointRecord>(deps.store, keys.sandboxEndpoints(sandbox))).map((r) => r.value);
+  const ifname = opts.ifname ?? nextIfname(siblings);
+  if (siblings.some((e) => e.ifname === ifname)) throw new ConflictError(`sandbox ${sandbox} already has an interface named ${ifname}`);
+  const id = deps.newId();
+  let ep: EndpointRecord = {
+    id, networkId: net.value.id, networkName: net.value.name, sandbox, state: 'creating', owner: deps.owner.self(),
+    createdAt: deps.clock().toISOString(), ifname, hostIfname: hostVethName(id), defaultRoute: false,
+  };
+  return UndoStack.run(async (undo) => {
+    await claimPair(deps, net, sb, ep);
+    undo.push('remove endpoint records', () => dropEndpointRecords(deps, ep));
+    const address = await requestAddress(deps, undo, net.value.ipv4, opts.ip);
+    const addressV6 = await requestAddress(deps, undo, net.value.ipv6, opts.ip6);
+    if (!address && !mac) throw new InternalError(`network ${network} has no IPv4 pool to derive a MAC from`);
+    const wantRoute = !siblings.some((e) => e.defaultRoute);
+    ep = { ...ep, address, addressV6, mac: mac ?? macFromIPv4(addrOf(address!)) };
+    const res = await withNetnsHandle(deps.netns, sandbox, async (handle) => {
+      const r = await deps.driver.attach({
+        networkId: ep.networkId, endpointId: id, sandbox: { netns: sandbox, handle }, ifname, mac: ep.mac!, address, addressV6, defaultRoute: wantRoute,
+      });
+      undo.push(`detach endpoint ${id}`, () => deps.driver.detach(ep.networkId, id));
+      return r;
+    });
+    ep = { ...ep, state: 'ready', owner: undefined, defaultRoute: res.defaultRoute };
+    await deps.store.put(keys.endpoint(sandbox, id), JSON.stringify(ep));
+    return ep;
+  }, deps.log);
+}

@@ -1,0 +1,29 @@
+/** What the engine is built from: every side effect comes in through here (composition root: src/wiring.ts). */
+import type { UndoLogger } from '../core/undo';
+import type { ReconcileReport } from '../drivers/bridge/reconcile';
+import type { NetworkDriver, SandboxAttacher } from '../drivers/driver';
+import type { OwnerProbe } from '../drivers/owner';
+import type { Ipam } from '../ipam/ipam';
+import type { NetlinkHandle, NetnsOps } from '../netlink/handle';
+import type { Store } from '../store/store';
+
+/** A driver the engine can run: Docker verbs, the native fast path and reconcile. */
+export type EngineDriver = NetworkDriver & SandboxAttacher & {
+  /** the store instance id stamped on kernel objects (see src/drivers/instance.ts) */
+  readonly instance: string;
+  reconcile(engineEndpoints: Iterable<string>): Promise<ReconcileReport>;
+};
+
+export interface EngineDeps {
+  netns: NetnsOps;
+  /** netlink handle in the host netns */
+  host: NetlinkHandle;
+  store: Store;
+  ipam: Ipam;
+  driver: EngineDriver;
+  owner: OwnerProbe;
+  clock: () => Date;
+  /** a new 64-hex-digit object id */
+  newId: () => string;
+  log?: UndoLogger;
+}

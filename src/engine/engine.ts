@@ -1,0 +1,95 @@
+/** The single-host CNM engine: the verbs behind the `cnm` CLI, built on injected adapters (see EngineDeps). */
+import { getJson } from '../store/store';
+import { connect, type ConnectOptions } from './connect';
+import type { EngineDeps } from './deps';
+import { disconnect } from './disconnect';
+import { networkCreate, networkList, networkRemove } from './network-ops';
+import type { NetworkCreateInput } from './network-input';
+import { reconcile, type GcReport } from './reconcile';
+import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './records';
+import { sandboxCreate, sandboxEndpoints, sandboxList, sandboxRemove } from './sandbox-ops';
+import { listJson } from '../store/store';
+
+export type { ConnectOptions, GcReport, NetworkCreateInput };
+
+export interface NetworkView extends NetworkRecord {
+  driverInfo: Record<string, unknown>;
+  endpoints: EndpointRecord[];
+}
+
+export interface SandboxView extends SandboxRecord {
+  key: string;
+  endpoints: EndpointRecord[];
+}
+
+export class Engine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  networkCreate(input: NetworkCreateInput): Promise<NetworkRecord> {
+    return networkCreate(this.deps, input);
+  }
+
+  networkList(): Promise<NetworkRecord[]> {
+    return networkList(this.deps);
+  }
+
+  /** Counts of connected endpoints per network id (one scan, for `network ls`). */
+  async endpointCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const kv of await this.deps.store.list(keys.attachments)) {
+      const nid = kv.key.split('/')[1];
+      counts.set(nid, (counts.get(nid) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  async networkInspect(nameOrId: string): Promise<NetworkView> {
+    const net = (await findNetwork(this.deps.store, nameOrId)).value;
+    const driverInfo = await this.deps.driver.networkInfo(net.id).catch(() => ({}));
+    const endpoints: EndpointRecord[] = [];
+    for (const kv of await this.deps.store.list(keys.networkAttachments(net.id))) {
+      const sb = kv.key.slice(keys.networkAttachments(net.id).length);
+      const ep = await getJson<EndpointRecord>(this.deps.store, keys.endpoint(sb, kv.value));
+      if (ep) endpoints.push(ep.value);
+    }
+    return { ...net, driverInfo, endpoints };
+  }
+
+  networkRemove(nameOrId: string): Promise<void> {
+    return networkRemove(this.deps, nameOrId);
+  }
+
+  sandboxCreate(name: string): Promise<SandboxRecord> {
+    return sandboxCreate(this.deps, name);
+  }
+
+  sandboxList(): Promise<SandboxRecord[]> {
+    return sandboxList(this.deps);
+  }
+
+  /** Every endpoint, for listings that show what each sandbox is connected to. */
+  async endpointList(): Promise<EndpointRecord[]> {
+    return (await listJson<EndpointRecord>(this.deps.store, keys.endpoints)).map((r) => r.value);
+  }
+
+  async sandboxInspect(name: string): Promise<SandboxView> {
+    const sb = (await findSandbox(this.deps.store, name)).value;
+    return { ...sb, key: `/run/netns/${sb.name}`, endpoints: await sandboxEndpoints(this.deps, name) };
+  }
+
+  sandboxRemove(name: string): Promise<void> {
+    return sandboxRemove(this.deps, name);
+  }
+
+  connect(network: string, sandbox: string, opts: ConnectOptions = {}): Promise<EndpointRecord> {
+    return connect(this.deps, network, sandbox, opts);
+  }
+
+  disconnect(network: string, sandbox: string): Promise<void> {
+    return disconnect(this.deps, network, sandbox);
+  }
+
+  gc(): Promise<GcReport> {
+    return reconcile(this.deps);
+  }
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadCommandModules } from '../../../src/cli/main';
+import { runCli } from '../../../src/cli/program';
+import type { CliContext, GlobalOptions } from '../../../src/cli/context';
+import { makeHarness, type Harness } from '../engine/harness';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+const modules = loadCommandModules(join(__dirname, '../../../src/cli/commands'));
+
+describe('cnm CLI', () => {
+  let h: Harness;
+  let seen: GlobalOptions[];
+  let execs: [string, string[]][];
+
+  async function cnm(...argv: string[]): Promise<Run> {
+    let out = '';
+    let err = '';
+    const ctx: CliContext = {
+      engine: async (g) => (seen.push(g), h.engine),
+      execInSandbox: async (sb, args) => (execs.push([sb, args]), 7),
+      stdout: (s) => (out += s),
+      stderr: (s) => (err += s),
+    };
+    const code = await runCli(ctx, modules, argv);
+    return { code, out, err };
+  }
+
+  beforeEach(() => {
+    h = makeHarness();
+    seen = [];
+    execs = [];
+  });
+
+  it('creates a network from every flag', async () => {
+    const r = await cnm('network', 'create', 'web', '--subnet', '10.70.0.0/24', '--subnet', 'fd00:70::/64', '--ipv6', '--ip-range', '10.70.0.128/25',
+      '--gateway', '10.70.0.254', '--aux-address', 'r=10.70.0.5', '--mtu', '1400', '--opt', 'bridge.name=br-web', '--label', 'team=a', '--internal');
+    assert.equal(r.code, 0, r.err);
+    const net = await h.engine.networkInspect('web');
+    assert.equal(r.out.trim(), net.id);
+    assert.equal(net.ipv4?.ipRange, '10.70.0.128/25');
+    assert.equal(net.ipv4?.gateway, '10.70.0.254/24');
+    assert.deepEqual(net.ipv4?.auxAddresses, { r: '10.70.0.5' });
+    assert.equal(net.ipv6?.subnet, 'fd00:70::/64');
+    assert.deepEqual(net.labels, { team: 'a' });
+    assert.equal(net.internal, true);
+    assert.equal(net.driverInfo.bridge, 'br-web');
+    assert.equal(net.driverInfo.mtu, 1400);
+  });
+
+  it('prints tables by default and JSON with --json', async () => {
+    await cnm('network', 'create', 'web', '--subnet', '10.70.0.0/24');
+    const table = await cnm('network', 'ls');
+    assert.match(table.out, /^NETWORK ID\s+NAME\s+DRIVER\s+SUBNETS\s+ENDPOINTS\s+STATE\n/);
+    assert.match(table.out, /web\s+bridge\s+10\.70\.0\.0\/24\s+0\s+ready/);
+    const json = await cnm('network', 'ls', '--json');
+    assert.equal(JSON.parse(json.out)[0].name, 'web');
+    await cnm('sandbox', 'create', 'sb1');
+    await cnm('connect', 'web', 'sb1');
+    const sbs = await cnm('--json', 'sandbox', 'ls');
+    assert.equal(JSON.parse(sbs.out)[0].endpoints[0].ifname, 'eth0');
+    assert.match((await cnm('sandbox', 'ls')).out, /sb1\s+ready\s+eth0:web\s+10\.70\.0\.2\/24/);
+  });
+
+  it('passes connect flags and prints the interface and addresses', async () => {
+    await cnm('network', 'create', 'web', '--subnet', '10.70.0.0/24');
+    await cnm('sandbox', 'create', 'sb1');
+    const r = await cnm('connect', 'web', 'sb1', '--ip', '10.70.0.9', '--mac', '02:00:00:00:00:09', '--ifname', 'net0');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'net0 10.70.0.9/24\n');
+    assert.equal((await cnm('disconnect', 'web', 'sb1')).code, 0);
+  });
+
+  it('takes --state-dir before or after the command, else CNM_STATE_DIR', async () => {
+    await cnm('--state-dir', '/tmp/a', 'network', 'ls');
+    await cnm('network', 'ls', '--state-dir', '/tmp/b');
+    process.env.CNM_STATE_DIR = '/tmp/c';
+    try {
+      await cnm('network', 'ls');
+    } finally {
+      delete process.env.CNM_STATE_DIR;
+    }
+    assert.deepEqual(seen.map((g) => g.stateDir), ['/tmp/a', '/tmp/b', '/tmp/c']);
+  });
+
+  it('exits 2 with cnm: <message> on invalid input, naming the value', async () => {
+    const r = await cnm('network', 'create', 'web', '--subnet', '10.0.0.1/24');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^cnm: .*10\.0\.0\.1\/24/);
+    const kv = await cnm('network', 'create', 'web', '--opt', 'novalue');
+    assert.equal(kv.code, 2);
+    assert.match(kv.err, /novalue/);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    assert.equal((await cnm('network', 'create')).code, 2);
+    assert.equal((await cnm('frobnicate')).code, 2);
+    const r = await cnm('connect', 'web', 'sb1', '--bogus');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /cnm: unknown option '--bogus'/);
+  });
+
+  it('exits 1 with a hint on other errors', async () => {
+    const r = await cnm('network', 'rm', 'nope');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^cnm: network "nope" not found\nhint: /);
+  });
+
+  it('exits 0 on --help', async () => {
+    const r = await cnm('--help');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /network/);
+    assert.match(r.out, /sandbox/);
+  });
+
+  it('exec runs the command after -- in the sandbox and exits with its code', async () => {
+    await cnm('sandbox', 'create', 'sb1');
+    const r = await cnm('exec', 'sb1', '--', 'ip', '-j', 'addr');
+    assert.equal(r.code, 7);
+    assert.deepEqual(execs, [['sb1', ['ip', '-j', 'addr']]]);
+    assert.equal((await cnm('exec', 'missing', '--', 'true')).code, 1);
+  });
+
+  it('gc reports what it did', async () => {
+    const r = await cnm('gc');
+    assert.equal(r.code, 0);
+    assert.equal(r.out, 'nothing to do\n');
+    assert.deepEqual(JSON.parse((await cnm('gc', '--json')).out), { instance: 'i1', actions: [] });
+  });
+});
