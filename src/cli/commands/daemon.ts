@@ -1,0 +1,47 @@
+/** `cnm daemon`: serve the Docker remote network + IPAM plugin (see src/plugin/daemon.ts). */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from '../../core/errors';
+import { runDaemon } from '../../plugin/daemon';
+import { DEFAULT_SOCKET_PATH, parseHostPort } from '../../plugin/server';
+import { createWiring } from '../../wiring';
+import { globalsOf } from '../command-module';
+import type { CliContext } from '../context';
+
+interface DaemonFlags {
+  socket: string;
+  socketGroup?: string;
+  tcp?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  gc: boolean;
+}
+
+export function register(program: Command, _ctx: CliContext): void {
+  program
+    .command('daemon')
+    .description('serve the Docker network + IPAM plugin (use: docker network create -d cnm --ipam-driver cnm ...)')
+    .option('--socket <path>', 'unix socket; the plugin name is its file name without .sock', DEFAULT_SOCKET_PATH)
+    .option('--socket-group <group>', 'let this group connect (socket mode 0660 instead of 0600)')
+    .option('--tcp <host:port>', 'also listen on TCP, with TLS only (needs --tls-cert and --tls-key)')
+    .option('--tls-cert <file>', 'PEM certificate for --tcp')
+    .option('--tls-key <file>', 'PEM private key for --tcp')
+    .option('--no-gc', 'do not reconcile state before serving')
+    .action(async function (this: Command) {
+      const g = globalsOf(this);
+      const f = this.opts<DaemonFlags>();
+      if ((f.tlsCert || f.tlsKey) && !f.tcp) throw new InvalidArgumentError('--tls-cert and --tls-key need --tcp HOST:PORT');
+      if (f.tcp && !(f.tlsCert && f.tlsKey)) {
+        throw new InvalidArgumentError(`refusing plain TCP on ${f.tcp}: give --tls-cert and --tls-key (the plugin protocol has no authentication)`);
+      }
+      const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
+      await runDaemon(
+        { socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, debug: g.debug, gc: f.gc },
+        {
+          openBackend: async ({ stateDir, debug }) => {
+            const w = await createWiring({ stateDir, debug });
+            return { driver: w.driver, ipam: w.ipam, gc: () => w.engine.gc(), close: () => w.close() };
+          },
+        },
+      );
+    });
+}

@@ -1,0 +1,237 @@
+/**
+ * A private Docker engine for e2e tests: its own dockerd (data-root, exec-root, socket, pidfile, config,
+ * containerd namespace under a temp dir), a busybox image, and the cnm plugin as a child process
+ * (`node dist/src/cli/main.js daemon`) under a unique name `cnm-e2e-<rand>`, so a dockerd the user
+ * already runs is never touched. Installs nothing: the test script apt-gets docker.io and busybox-static.
+ *
+ * dockerd runs with --bridge=none (no docker0 on the host), --iptables=false, --ip-forward=false and
+ * --ip-masq=false: it must not rewrite the host firewall or sysctls. cnm's own networks do not need them
+ * for container-to-container and container-to-gateway traffic, which is all these tests send.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { buildBusyboxImage } from './busybox-image';
+
+export const PLUGIN_DIR = '/run/docker/plugins';
+/**
+ * Host paths outside the temp dir that dockerd 20.10 or the plugin create when missing: dockerd writes its
+ * trust key to /etc/docker/key.json whatever --data-root says. Whatever did not exist before is removed.
+ */
+const HOST_PATHS = ['/etc/docker/key.json', PLUGIN_DIR, '/run/docker'];
+const REPO = path.resolve(__dirname, '../../..');
+export const CLI_MAIN = path.join(REPO, 'dist/src/cli/main.js');
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() || (err && code === 1 ? err.message : '') });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, failFast?: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const fatal = failFast?.();
+    if (fatal) throw new Error(`${what}: ${fatal}`);
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function socketAccepts(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(p);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+function exited(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
+/** Why a skip: the e2e tier needs root, dockerd and the built CLI. */
+export function e2eUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'e2e tests need root';
+  for (const bin of ['/usr/sbin/dockerd', '/bin/busybox']) if (!existsSync(bin)) return `${bin} is missing (apt-get install docker.io busybox-static)`;
+  if (!existsSync(CLI_MAIN)) return `${CLI_MAIN} is missing (run tsc first)`;
+  return undefined;
+}
+
+export class DockerHarness {
+  /** driver and IPAM name in docker commands; also the plugin socket's file name */
+  readonly name: string;
+  readonly dir: string;
+  readonly socket: string;
+  readonly pluginSocket: string;
+  readonly stateDir: string;
+  readonly image: string;
+  private readonly hostPathsBefore = new Set(HOST_PATHS.filter((p) => existsSync(p)));
+  private dockerd?: ChildProcess;
+  private plugin?: ChildProcess;
+
+  private constructor() {
+    const rand = randomBytes(3).toString('hex');
+    this.name = `cnm-e2e-${rand}`;
+    // short path: containerd puts sockets under the exec-root and unix paths are limited to 108 bytes
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `cnm-e2e-${rand}-`));
+    this.socket = path.join(this.dir, 'docker.sock');
+    this.pluginSocket = path.join(PLUGIN_DIR, `${this.name}.sock`);
+    this.stateDir = path.join(this.dir, 'state');
+    this.image = `${this.name}-busybox:latest`;
+  }
+
+  /** dockerd up, plugin up, image imported. On failure everything started so far is torn down. */
+  static async start(): Promise<DockerHarness> {
+    const h = new DockerHarness();
+    try {
+      await h.startDockerd();
+      await h.startPlugin();
+      await buildBusyboxImage(h, h.image);
+      return h;
+    } catch (err) {
+      await h.stop();
+      throw err;
+    }
+  }
+
+  /** `docker -H unix://T/docker.sock ARGS` (no shell). */
+  docker(args: string[], timeoutMs?: number): Promise<ExecResult> {
+    return run('docker', ['-H', `unix://${this.socket}`, ...args], timeoutMs);
+  }
+
+  /** Like docker() but throws with stderr on a non-zero exit; resolves trimmed stdout. */
+  async dockerOk(args: string[], timeoutMs?: number): Promise<string> {
+    const r = await this.docker(args, timeoutMs);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+  }
+
+  async startDockerd(): Promise<void> {
+    const config = path.join(this.dir, 'daemon.json');
+    if (!existsSync(config)) writeFileSync(config, '{}\n'); // never read the user's /etc/docker/daemon.json
+    const log = openSync(path.join(this.dir, 'dockerd.log'), 'a');
+    this.dockerd = spawn('dockerd', [
+      '--data-root', path.join(this.dir, 'data'),
+      '--exec-root', path.join(this.dir, 'exec'),
+      '--pidfile', path.join(this.dir, 'docker.pid'),
+      '-H', `unix://${this.socket}`,
+      '--config-file', config,
+      '--containerd-namespace', this.name,
+      '--containerd-plugins-namespace', `${this.name}-plugins`,
+      '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
+    ], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const child = this.dockerd;
+    await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, 60_000,
+      () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined));
+  }
+
+  async stopDockerd(): Promise<void> {
+    const child = this.dockerd;
+    if (!child) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited(child);
+    clearTimeout(killer);
+    this.dockerd = undefined;
+    this.killContainerd();
+  }
+
+  async restartDockerd(): Promise<void> {
+    await this.stopDockerd();
+    await this.startDockerd();
+  }
+
+  async startPlugin(): Promise<void> {
+    mkdirSync(this.stateDir, { recursive: true });
+    const log = openSync(path.join(this.dir, 'plugin.log'), 'a');
+    this.plugin = spawn(process.execPath, [CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir], {
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    const child = this.plugin;
+    await waitFor('the cnm plugin socket', () => socketAccepts(this.pluginSocket), 20_000,
+      () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined));
+  }
+
+  /** SIGKILL (like kill -9) or SIGTERM the plugin; the socket file stays behind after SIGKILL. */
+  async stopPlugin(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.plugin;
+    if (!child) return;
+    child.kill(signal);
+    await exited(child);
+    this.plugin = undefined;
+  }
+
+  /** Every JSON line the plugin logged so far (across restarts). */
+  pluginLogs(): Record<string, any>[] {
+    const file = path.join(this.dir, 'plugin.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  }
+
+  tail(file: string, lines = 20): string {
+    const p = path.join(this.dir, file);
+    return existsSync(p) ? readFileSync(p, 'utf8').trim().split('\n').slice(-lines).join('\n') : '';
+  }
+
+  /** Containers, networks, plugin, dockerd, mounts, temp dir; each step runs even if an earlier one fails. */
+  async stop(): Promise<void> {
+    if (this.dockerd) {
+      const ids = (await this.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await this.docker(['rm', '-f', ...ids]);
+      const nets = (await this.docker(['network', 'ls', '-q', '--filter', `driver=${this.name}`])).stdout.split('\n').filter(Boolean);
+      for (const n of nets) await this.docker(['network', 'rm', n]);
+    }
+    await this.stopPlugin('SIGTERM');
+    await this.stopDockerd();
+    try { unlinkSync(this.pluginSocket); } catch { /* removed by the plugin */ }
+    await this.unmountUnder(this.dir);
+    rmSync(this.dir, { recursive: true, force: true });
+    this.removeCreatedHostPaths();
+  }
+
+  private removeCreatedHostPaths(): void {
+    for (const p of HOST_PATHS) {
+      if (this.hostPathsBefore.has(p) || !existsSync(p)) continue;
+      try {
+        if (p.endsWith('.json')) unlinkSync(p);
+        else if (readdirSync(p).length === 0) rmdirSync(p);
+      } catch { /* in use by someone else: leave it */ }
+    }
+  }
+
+  /** dockerd stops its own containerd; after a SIGKILL of dockerd that containerd would linger. */
+  private killContainerd(): void {
+    const pidFile = path.join(this.dir, 'exec', 'containerd', 'containerd.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    try {
+      if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.dir)) process.kill(pid, 'SIGKILL');
+    } catch { /* already gone */ }
+  }
+
+  private async unmountUnder(dir: string): Promise<void> {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) await run('umount', ['-l', m]);
+  }
+}
