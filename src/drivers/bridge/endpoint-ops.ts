@@ -57,8 +57,11 @@ export async function joinDockerEndpoint(deps: NetworkOpsDeps, req: JoinRequest)
   }
   await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, sandboxKey: req.sandboxKey }));
   const res: JoinResponse = { srcName: ep.peerName, dstPrefix: 'eth' };
-  if (net.gatewayV4) res.gateway = addrOf(net.gatewayV4);
-  if (net.gatewayV6 && ep.addressV6) res.gatewayIPv6 = addrOf(net.gatewayV6);
+  // Like Docker's bridge driver: an internal network gives no gateway, so the container gets no default route.
+  if (!net.internal) {
+    if (net.gatewayV4) res.gateway = addrOf(net.gatewayV4);
+    if (net.gatewayV6 && ep.addressV6) res.gatewayIPv6 = addrOf(net.gatewayV6);
+  }
   return res;
 }
 

@@ -88,6 +88,13 @@ describe('BridgeDriver Docker verbs', () => {
     await assert.rejects(driver.endpointOperInfo(NID, EID), NotFoundError);
   });
 
+  it('Join on an internal network gives no gateway, so Docker adds no default route', async () => {
+    await driver.createNetwork(createReq({ internal: true }));
+    await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24' }, options: {} });
+    const res = await driver.join({ networkId: NID, endpointId: EID, sandboxKey: '/var/run/docker/netns/x', options: {} });
+    assert.deepEqual(res, { srcName: 'tcnm93297eaf4c9', dstPrefix: 'eth' });
+  });
+
   it('gc keeps Docker endpoints and their veths', async () => {
     await driver.createNetwork(createReq());
     await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24' }, options: {} });
