@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(iproute2 util-linux)
+want=(iproute2 util-linux nftables iptables conntrack)
 if [ "${1:-}" = "--test" ]; then
   want+=(docker.io busybox-static iputils-ping)
 fi
