@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(iproute2 util-linux nftables iptables conntrack)
+want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev)
 if [ "${1:-}" = "--test" ]; then
   want+=(docker.io busybox-static iputils-ping)
 fi
@@ -28,4 +28,6 @@ fi
 echo "setup: building"
 rm -rf dist
 npx tsc -p tsconfig.json
+# cnm run's container init (namespaces, overlay rootfs, pivot_root, cgroups): a small C program
+cc -O2 -Wall -o dist/cnm-init src/runner/native/cnm-init.c
 chmod +x dist/src/cli/main.js 2>/dev/null || true

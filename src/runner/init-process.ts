@@ -1,0 +1,91 @@
+/**
+ * Starting cnm-init (src/runner/native/cnm-init.c): its argv, built from validated values and exec'd directly (no
+ * shell), and its start-up report on fd 3 ("started <pid>" or "error <code> <message>").
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UnsupportedError } from '../core/errors';
+import type { ContainerPaths } from './rootfs';
+
+export interface InitSpec {
+  netns?: string;
+  layers: string[];
+  paths: ContainerPaths;
+  cgroupProcs: string[];
+  hostname: string;
+  workdir: string;
+  env: string[];
+  command: string[];
+}
+
+/** dist/cnm-init next to the compiled sources (scripts/setup.sh builds it), or $CNM_INIT. */
+export function initBinary(): string {
+  const bin = process.env.CNM_INIT ?? path.resolve(__dirname, '../../cnm-init');
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new UnsupportedError(`the container init helper ${bin} is missing or not executable`, {
+      hint: 'build it: cc -O2 -o dist/cnm-init src/runner/native/cnm-init.c (scripts/setup.sh does this)',
+    });
+  }
+  return bin;
+}
+
+export function initArgs(s: InitSpec): string[] {
+  const a: string[] = [];
+  if (s.netns) a.push('--netns', s.netns);
+  for (const l of s.layers) a.push('--layer', l);
+  a.push('--upper', s.paths.upper, '--work', s.paths.work, '--rootfs', s.paths.rootfs);
+  for (const c of s.cgroupProcs) a.push('--cgroup', c);
+  a.push('--hostname', s.hostname, '--workdir', s.workdir, '--status-file', s.paths.statusFile);
+  for (const e of s.env) a.push('--env', e);
+  return [...a, '--', ...s.command];
+}
+
+export type StartReport = { started: true; childPid: number } | { started: false; code: number; message: string };
+
+export function parseReport(text: string): StartReport {
+  const started = /^started (\d+)/.exec(text);
+  if (started) return { started: true, childPid: Number(started[1]) };
+  const error = /^error (\d+) (.*)/.exec(text);
+  if (error) return { started: false, code: Number(error[1]), message: error[2] };
+  return { started: false, code: 125, message: `the container init helper exited before starting the command${text ? `: ${text}` : ''}` };
+}
+
+export interface StartedInit {
+  child: ChildProcess;
+  report: StartReport;
+  /** resolves the monitor's exit code (128+signal when it was killed) */
+  exited: Promise<number>;
+}
+
+/**
+ * Spawn cnm-init and wait for its start-up report. Foreground: stdio inherited. Detached: its own session, stdin
+ * from /dev/null, stdout and stderr appended to `logFd`; the caller may exit while it runs.
+ */
+export async function startInit(spec: InitSpec, mode: { detached: false } | { detached: true; logFd: number }): Promise<StartedInit> {
+  const stdio: StdioOptions = mode.detached ? ['ignore', mode.logFd, mode.logFd, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+  const child = spawn(initBinary(), initArgs(spec), { stdio, detached: mode.detached });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
+  exited.catch(() => undefined);
+  const pipe = child.stdio[3] as NodeJS.ReadableStream;
+  let text = '';
+  await new Promise<void>((resolve) => {
+    pipe.on('data', (d: Buffer) => (text += d.toString()));
+    pipe.once('end', resolve);
+    pipe.once('error', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const report = parseReport(text.trim());
+  // Only a started container may outlive us; after a failed start the caller still waits for the monitor's exit.
+  if (mode.detached && report.started) child.unref();
+  return { child, report, exited };
+}
+
+function signalNumber(name: NodeJS.Signals): number {
+  return (require('node:os') as typeof import('node:os')).constants.signals[name] ?? 0;
+}

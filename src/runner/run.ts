@@ -1,0 +1,144 @@
+/**
+ * `cnm run`: validate everything, claim the name, build the sandbox (netns + endpoints), the cgroup(s) and the
+ * container dir, start cnm-init, and (foreground) wait, forward signals and tear down. Any failure before the command
+ * runs unwinds every step, so bad input leaves nothing behind.
+ */
+import fs from 'node:fs';
+import { UnsupportedError } from '../core/errors';
+import { UndoStack } from '../core/undo';
+import { sandboxNameOf, processStart, type RunnerDeps } from './deps';
+import { startInit, type InitSpec, type StartedInit } from './init-process';
+import type { RunSpec } from './options';
+import { validateLayerPath } from './options';
+import { claimContainer, deleteContainer, putContainer, type ContainerRecord } from './records';
+import { checkLayers, containerPaths, layerFromTar, makeContainerDir, removeContainerDir, type ContainerPaths } from './rootfs';
+import { finishExited, teardownRuntime } from './teardown';
+
+export interface RunIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+interface Prepared {
+  rec: ContainerRecord;
+  paths: ContainerPaths;
+  layers: string[];
+  cgroupProcs: string[];
+}
+
+/** Checks that need the disk and the store but create nothing. */
+async function preflight(deps: RunnerDeps, spec: RunSpec): Promise<string[]> {
+  if (spec.publish.length > 0) {
+    throw new UnsupportedError(`--publish ${spec.publish.map((p) => `${p.containerPort}/${p.proto}`).join(', ')}: published ports are not implemented yet`, {
+      hint: 'the engine has no port-publishing option on connect yet; run without --publish',
+    });
+  }
+  checkLayers(spec.layers);
+  validateLayerPath(containerPaths(deps.stateDir, spec.name).dir, '--state-dir');
+  for (const n of spec.networks) await deps.sandboxes.networkInspect(n);
+  return spec.rootfsTar ? [await layerFromTar(deps.stateDir, spec.rootfsTar), ...spec.layers] : spec.layers;
+}
+
+async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promise<Prepared> {
+  const layers = await preflight(deps, spec);
+  const paths = containerPaths(deps.stateDir, spec.name);
+  let rec: ContainerRecord = {
+    name: spec.name, id: deps.newId(), status: 'creating', owner: deps.owner.self(), createdAt: deps.clock().toISOString(),
+    command: spec.command, sandbox: sandboxNameOf(spec.name), networks: [], dir: paths.dir, detached: spec.detach,
+    autoRemove: spec.autoRemove, keep: spec.keep, memoryBytes: spec.limits.memoryBytes,
+  };
+  await claimContainer(deps.store, rec);
+  undo.push('remove container record', () => deleteContainer(deps.store, spec.name));
+  makeContainerDir(paths);
+  undo.push('remove container dir', () => removeContainerDir(paths));
+  await deps.sandboxes.sandboxCreate(rec.sandbox);
+  undo.push(`remove sandbox ${rec.sandbox}`, () => deps.sandboxes.sandboxRemove(rec.sandbox));
+  for (const network of spec.networks) {
+    const ep = await deps.sandboxes.connect(network, rec.sandbox, spec.ip === undefined ? {} : { ip: spec.ip });
+    rec.networks.push({ network, address: ep.address });
+  }
+  const cgroup = deps.cgroups.create(spec.name, spec.limits);
+  undo.push('remove cgroups', () => deps.cgroups.remove(cgroup));
+  rec = { ...rec, cgroup };
+  await putContainer(deps.store, rec);
+  return { rec, paths, layers, cgroupProcs: deps.cgroups.procsFiles(cgroup) };
+}
+
+function initSpec(spec: RunSpec, p: Prepared): InitSpec {
+  return {
+    netns: `/run/netns/${p.rec.sandbox}`, layers: p.layers, paths: p.paths, cgroupProcs: p.cgroupProcs,
+    hostname: spec.hostname, workdir: spec.workdir, env: spec.env, command: spec.command,
+  };
+}
+
+/** Start the command; a failed start (command not found: 127) unwinds everything and resolves its exit code. */
+async function start(deps: RunnerDeps, spec: RunSpec, p: Prepared, io: RunIo): Promise<StartedInit | number> {
+  const logFd = spec.detach ? fs.openSync(p.paths.log, 'a', 0o600) : undefined;
+  let started: StartedInit;
+  try {
+    started = await startInit(initSpec(spec, p), logFd === undefined ? { detached: false } : { detached: true, logFd });
+  } finally {
+    if (logFd !== undefined) fs.closeSync(logFd);
+  }
+  if (started.report.started) return started;
+  await started.exited;
+  // Foreground: cnm-init already printed the message on the inherited stderr.
+  if (spec.detach) io.stderr(`cnm: ${started.report.message}\n`);
+  return started.report.code;
+}
+
+/** Resolves the exit code `cnm run` should end with. */
+export async function runContainer(deps: RunnerDeps, spec: RunSpec, io: RunIo): Promise<number> {
+  let prepared!: Prepared;
+  let started!: StartedInit;
+  const early = await UndoStack.run(async (undo) => {
+    prepared = await prepare(deps, spec, undo);
+    const r = await start(deps, spec, prepared, io);
+    if (typeof r === 'number') {
+      await undo.unwind(deps.log);
+      return r;
+    }
+    started = r;
+    return undefined;
+  }, deps.log);
+  if (early !== undefined) return early;
+
+  const pid = started.child.pid!;
+  const running: ContainerRecord = {
+    ...prepared.rec, status: 'running', pid, pidStart: processStart(pid),
+    // A detached container has no owner: whoever notices that its monitor is gone tears it down.
+    owner: spec.detach ? undefined : deps.owner.self(),
+  };
+  await putContainer(deps.store, running);
+  if (spec.detach) {
+    io.stdout(`${spec.name}\n`);
+    return 0;
+  }
+  return waitForeground(deps, running, started, io);
+}
+
+async function waitForeground(deps: RunnerDeps, rec: ContainerRecord, started: StartedInit, io: RunIo): Promise<number> {
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      started.child.kill(sig);
+    } catch {
+      // the monitor is already gone
+    }
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  let code: number;
+  try {
+    code = await started.exited;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+  const info = await teardownRuntime(deps, rec);
+  await finishExited(deps, rec, { ...info, exitCode: info.exitCode ?? code });
+  if (info.oomKilled) {
+    const limit = rec.memoryBytes === undefined ? '' : ` (memory limit ${rec.memoryBytes} bytes)`;
+    io.stderr(`cnm: container ${rec.name} was killed: out of memory${limit}\n`);
+    return 137;
+  }
+  return info.exitCode ?? code;
+}

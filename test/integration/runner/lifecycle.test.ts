@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CgroupManager } from '../../../src/runner/cgroup';
+import { tempBusyboxLayer } from '../../helpers/busybox-layer';
+import { leftovers, requireRootAndInit, RunnerEnv, uniquePrefix, waitFor } from './harness';
+
+const read = (f: string) => fs.readFileSync(f, 'utf8').trim();
+
+/** The container's cgroup dir holding `file`, on this host's layout (v1: one hierarchy per controller; v2: one). */
+function cgFile(name: string, file: string): string {
+  const dirs = new CgroupManager().pathsFor(name).dirs;
+  return path.join(dirs.find((d) => fs.existsSync(path.join(d, file))) ?? dirs[0], file);
+}
+
+describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', function () {
+  this.timeout(60_000);
+  let layer: { dir: string; remove(): void };
+  let env: RunnerEnv;
+  let p: string;
+
+  before(function () {
+    requireRootAndInit(this);
+    layer = tempBusyboxLayer();
+  });
+  after(() => layer?.remove());
+  beforeEach(() => {
+    env = new RunnerEnv();
+    p = uniquePrefix();
+  });
+  afterEach(async () => {
+    const stateDir = env.stateDir;
+    await env.cleanup([`${p}n`]);
+    assert.deepEqual(leftovers(p, stateDir), [], 'nothing of the test is left');
+  });
+
+  it('a server and a client container exchange data over TCP on a cnm network, by IP', async () => {
+    await env.ok('network', 'create', `${p}n`, '--subnet', '10.217.0.0/24', '--opt', `bridge.name=${p}br`);
+    await env.ok('run', '-d', '--name', `${p}srv`, '--network', `${p}n`, '--ip', '10.217.0.10', '--layer', layer.dir, '--',
+      'nc', '-l', '-p', '7070', '-e', 'sh', '-c', 'read x; echo "pong:$x"; echo "served $x" >&2');
+    await waitFor(async () => (await env.containers()).some((c) => c.status === 'running'), 'the server');
+    const cli = await env.cnm('run', '--rm', '--name', `${p}cli`, '--network', `${p}n`, '--layer', layer.dir, '--',
+      'sh', '-c', 'ip -4 -o addr show eth0; for i in 1 2 3 4 5 6 7 8 9 10; do echo hello | nc 10.217.0.10 7070 && exit 0; sleep 0.2; done; exit 1');
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /inet 10\.217\.0\.\d+\/24/);
+    assert.match(cli.stdout, /pong:hello/);
+    await waitFor(async () => (await env.containers()).every((c) => c.status === 'exited'), 'the server to end after one request');
+    assert.match(await env.ok('logs', `${p}srv`), /served hello/);
+    const [srv] = await env.containers();
+    assert.deepEqual([srv.name, srv.exitCode], [`${p}srv`, 0]);
+    assert.deepEqual(leftovers(p, env.stateDir).filter((l) => !l.startsWith('container dir') && !l.startsWith('link')), [],
+      'ps tore the exited server down (the bridge stays with the network)');
+    await env.ok('rm', `${p}srv`);
+  });
+
+  it('a detached container runs in its cgroup with the limits, is listed, stopped (SIGTERM) and removed', async () => {
+    const name = `${p}d`;
+    await env.ok('run', '-d', '--name', name, '--layer', layer.dir, '--memory', '32m', '--cpus', '0.5', '--pids-limit', '9', '--',
+      'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo started; while true; do sleep 0.1; done');
+    const [c] = await env.containers();
+    assert.equal(c.status, 'running');
+    const v2 = new CgroupManager().layout.version === 2;
+    assert.equal(read(cgFile(name, v2 ? 'memory.max' : 'memory.limit_in_bytes')), String(32 << 20));
+    if (v2) assert.equal(read(cgFile(name, 'cpu.max')), '50000 100000');
+    else assert.equal(read(cgFile(name, 'cpu.cfs_quota_us')), '50000');
+    assert.equal(read(cgFile(name, 'pids.max')), '9');
+    assert.ok(read(cgFile(name, 'pids.max').replace(/pids\.max$/, 'cgroup.procs')).split('\n').length >= 2, 'the command and its children are in the cgroup');
+    assert.ok(fs.existsSync(`/run/netns/ctr-${name}`));
+    assert.match((await env.cnm('rm', name)).stderr, new RegExp(`container ${name} is running: stop it first or use --force`));
+    await env.ok('stop', name);
+    const [stopped] = await env.containers();
+    assert.deepEqual([stopped.status, stopped.exitCode], ['exited', 3]);
+    assert.equal(await env.ok('logs', name), 'started\ngot-term\n');
+    for (const d of new CgroupManager().pathsFor(name).dirs) assert.equal(fs.existsSync(d), false, `${d} removed`);
+    assert.equal(fs.existsSync(`/run/netns/ctr-${name}`), false);
+    await env.ok('rm', name);
+    assert.deepEqual(await env.containers(), []);
+  });
+
+  it('stop kills a command that ignores SIGTERM after the timeout; rm -f kills a running one', async () => {
+    await env.ok('run', '-d', '--name', `${p}a`, '--layer', layer.dir, '--', 'sleep', '1000');
+    await env.ok('run', '-d', '--name', `${p}b`, '--layer', layer.dir, '--', 'sleep', '1000');
+    const t0 = Date.now();
+    await env.ok('stop', '-t', '1', `${p}a`);
+    assert.ok(Date.now() - t0 >= 1000, 'waited for the timeout');
+    assert.equal((await env.containers()).find((c) => c.name === `${p}a`)?.exitCode, 137);
+    await env.ok('rm', '-f', `${p}b`);
+    assert.deepEqual((await env.containers()).map((c) => c.name), [`${p}a`]);
+  });
+
+  it('a detached --rm container that exits on its own disappears at the next ps', async () => {
+    await env.ok('run', '-d', '--rm', '--name', `${p}a`, '--layer', layer.dir, '--', 'true');
+    await waitFor(async () => (await env.containers()).length === 0, 'ps to reap it');
+    assert.equal(fs.existsSync(`/run/netns/ctr-${p}a`), false);
+  });
+});
