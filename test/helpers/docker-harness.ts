@@ -1,8 +1,9 @@
 /**
  * A private Docker engine for e2e tests: its own dockerd (data-root, exec-root, socket, pidfile, config,
  * containerd namespace under a temp dir), a busybox image, and the cnm plugin as a child process
- * (`node dist/src/cli/main.js daemon`) under a unique name `cnm-e2e-<rand>`, so a dockerd the user
- * already runs is never touched. Installs nothing: the test script apt-gets docker.io and busybox-static.
+ * (`node dist/src/cli/main.js daemon`) under a unique name `cnm-e2e-<rand>` (bench/docker.ts: `cnm-bench-`),
+ * so a dockerd the user already runs is never touched. Installs nothing: the test script apt-gets docker.io
+ * and busybox-static.
  *
  * dockerd runs with --bridge=none (no docker0 on the host), --iptables=false, --ip-forward=false and
  * --ip-masq=false: it must not rewrite the host firewall or sysctls. cnm's own networks do not need them
@@ -74,6 +75,21 @@ export function e2eUnavailable(): string | undefined {
   return undefined;
 }
 
+export interface HarnessOptions {
+  /**
+   * Start dockerd and the plugin in their own process groups (default false). Then a terminal Ctrl-C
+   * does not kill them before the owner's stop() has removed containers and networks; the owner must
+   * handle SIGINT/SIGTERM and call stop(), or they outlive it.
+   */
+  detached?: boolean;
+  /** first part of the plugin name, image tag and temp dir (default "cnm-e2e") */
+  prefix?: string;
+  /** node flags for the plugin process, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/p"] */
+  pluginNodeArgs?: string[];
+  /** extra environment for the plugin process, e.g. { CNM_FIREWALL: 'off' } */
+  pluginEnv?: Record<string, string>;
+}
+
 export class DockerHarness {
   /** driver and IPAM name in docker commands; also the plugin socket's file name */
   readonly name: string;
@@ -85,12 +101,21 @@ export class DockerHarness {
   private readonly hostPathsBefore = new Set(HOST_PATHS.filter((p) => existsSync(p)));
   private dockerd?: ChildProcess;
   private plugin?: ChildProcess;
+  /** own process group for dockerd and the plugin: a terminal Ctrl-C then reaches only our process */
+  private readonly detached: boolean;
+  private readonly pluginNodeArgs: string[];
+  private readonly pluginEnv: Record<string, string>;
 
-  private constructor() {
+  private constructor(opts: HarnessOptions = {}) {
+    this.detached = opts.detached ?? false;
+    this.pluginNodeArgs = opts.pluginNodeArgs ?? [];
+    this.pluginEnv = opts.pluginEnv ?? {};
     const rand = randomBytes(3).toString('hex');
-    this.name = `cnm-e2e-${rand}`;
+    const prefix = opts.prefix ?? 'cnm-e2e';
+    if (!/^[a-z][a-z0-9-]{0,15}$/.test(prefix)) throw new Error(`harness prefix ${JSON.stringify(prefix)}: use 1-16 of [a-z0-9-], starting with a letter`);
+    this.name = `${prefix}-${rand}`;
     // short path: containerd puts sockets under the exec-root and unix paths are limited to 108 bytes
-    this.dir = mkdtempSync(path.join(os.tmpdir(), `cnm-e2e-${rand}-`));
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `${this.name}-`));
     this.socket = path.join(this.dir, 'docker.sock');
     this.pluginSocket = path.join(PLUGIN_DIR, `${this.name}.sock`);
     this.stateDir = path.join(this.dir, 'state');
@@ -98,17 +123,30 @@ export class DockerHarness {
   }
 
   /** dockerd up, plugin up, image imported. On failure everything started so far is torn down. */
-  static async start(): Promise<DockerHarness> {
-    const h = new DockerHarness();
+  static async start(opts?: HarnessOptions): Promise<DockerHarness> {
+    const h = DockerHarness.prepare(opts);
     try {
-      await h.startDockerd();
-      await h.startPlugin();
-      await buildBusyboxImage(h, h.image);
+      await h.boot();
       return h;
     } catch (err) {
       await h.stop();
       throw err;
     }
+  }
+
+  /**
+   * Names and temp dir only, nothing started: a caller that must clean up on a signal holds the harness
+   * before boot() so stop() can undo a half-done boot.
+   */
+  static prepare(opts?: HarnessOptions): DockerHarness {
+    return new DockerHarness(opts);
+  }
+
+  /** dockerd, plugin, image; the caller calls stop() whatever happens. */
+  async boot(): Promise<void> {
+    await this.startDockerd();
+    await this.startPlugin();
+    await buildBusyboxImage(this, this.image);
   }
 
   /** `docker -H unix://T/docker.sock ARGS` (no shell). */
@@ -136,7 +174,7 @@ export class DockerHarness {
       '--containerd-namespace', this.name,
       '--containerd-plugins-namespace', `${this.name}-plugins`,
       '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
-    ], { stdio: ['ignore', log, log] });
+    ], { stdio: ['ignore', log, log], detached: this.detached });
     closeSync(log);
     const child = this.dockerd;
     await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, 60_000,
@@ -162,8 +200,10 @@ export class DockerHarness {
   async startPlugin(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true });
     const log = openSync(path.join(this.dir, 'plugin.log'), 'a');
-    this.plugin = spawn(process.execPath, [CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir], {
+    this.plugin = spawn(process.execPath, [...this.pluginNodeArgs, CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir], {
       stdio: ['ignore', log, log],
+      detached: this.detached,
+      env: { ...process.env, ...this.pluginEnv },
     });
     closeSync(log);
     const child = this.plugin;
@@ -197,7 +237,8 @@ export class DockerHarness {
     if (this.dockerd) {
       const ids = (await this.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
       if (ids.length) await this.docker(['rm', '-f', ...ids]);
-      const nets = (await this.docker(['network', 'ls', '-q', '--filter', `driver=${this.name}`])).stdout.split('\n').filter(Boolean);
+      // every user network: cnm's (the plugin removes its bridge) and Docker bridge ones (dockerd removes br-*)
+      const nets = (await this.docker(['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.split('\n').filter(Boolean);
       for (const n of nets) await this.docker(['network', 'rm', n]);
     }
     await this.stopPlugin('SIGTERM');
