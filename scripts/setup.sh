@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker.io busybox-static iputils-ping)
+  want+=(docker.io busybox-static iputils-ping etcd-server)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -7,8 +7,8 @@ import {
   CnmError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnsupportedError,
 } from '../core/errors';
 import {
-  AddrExistsError, AddrNotFoundError, DeviceBusyError, LinkExistsError, LinkNotFoundError, RouteExistsError,
-  RouteNotFoundError, RouteUnreachableError, nsLabel,
+  AddrExistsError, AddrNotFoundError, DeviceBusyError, FdbNotFoundError, LinkExistsError, LinkNotFoundError, NeighNotFoundError,
+  RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
 } from './errors';
 
 /** What was being done, to name it in the error. */
@@ -24,6 +24,9 @@ export interface ErrContext {
   dst?: string;
   /** linkSetNetns target */
   targetNetns?: string;
+  /** fdb*: the MAC; neigh*: the IP address */
+  mac?: string;
+  ip?: string;
 }
 
 /** The errno name of any error the kernel layer sees, or undefined. */
@@ -47,6 +50,15 @@ export function translateNetlinkError(err: unknown, ctx: ErrContext): CnmError {
       if (ctx.op === 'routeAdd') return new RouteExistsError(ctx.dst ?? '?', ctx.netns, opts);
       if (ctx.op === 'linkSetNetns') return new LinkExistsError(ctx.link ?? '?', ctx.targetNetns ?? null, opts);
       return new LinkExistsError(ctx.link ?? '?', ctx.netns, opts);
+    case 'ENOENT':
+      if (ctx.op === 'fdbDel') return new FdbNotFoundError(ctx.mac ?? '?', ctx.link ?? '?', ctx.netns, opts);
+      if (ctx.op === 'neighDel') return new NeighNotFoundError(ctx.ip ?? '?', ctx.link ?? '?', ctx.netns, opts);
+      return new InternalError(`${what} failed: ENOENT`, opts);
+    case 'EAFNOSUPPORT':
+      return new InvalidArgumentError(`${what}: address family not supported by the link (EAFNOSUPPORT)`, {
+        ...opts,
+        hint: 'a vxlan takes remotes of its own underlay family (that of its local address)',
+      });
     case 'ENODEV':
       return new LinkNotFoundError(ctx.link ?? '?', ctx.netns, opts);
     case 'EADDRNOTAVAIL':
@@ -84,6 +96,8 @@ function describe(ctx: ErrContext): string {
   if (ctx.link !== undefined) parts.push(`link ${JSON.stringify(ctx.link)}`);
   if (ctx.master !== undefined) parts.push(`master ${JSON.stringify(ctx.master)}`);
   if (ctx.cidr !== undefined) parts.push(ctx.cidr);
+  if (ctx.mac !== undefined) parts.push(ctx.mac);
+  if (ctx.ip !== undefined) parts.push(ctx.ip);
   if (ctx.dst !== undefined) parts.push(`to ${ctx.dst}`);
   return `${parts.join(' ')} in ${nsLabel(ctx.netns)}`;
 }

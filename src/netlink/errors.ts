@@ -87,3 +87,17 @@ export class DeviceBusyError extends CnmError {
     super('conflict', 'CNM_DEVICE_BUSY', message, options);
   }
 }
+
+/** ENOENT on `bridge fdb del`: `dev` has no entry for that MAC. */
+export class FdbNotFoundError extends CnmError {
+  constructor(readonly mac: string, readonly link: string, readonly netns: string | null = null, options?: { cause?: unknown }) {
+    super('not-found', 'CNM_FDB_NOT_FOUND', `no forwarding entry for ${mac} on link ${JSON.stringify(link)} in ${nsLabel(netns)}`, options);
+  }
+}
+
+/** ENOENT on `ip neigh del`: no neighbor entry for that address on `dev`. */
+export class NeighNotFoundError extends CnmError {
+  constructor(readonly ip: string, readonly link: string, readonly netns: string | null = null, options?: { cause?: unknown }) {
+    super('not-found', 'CNM_NEIGH_NOT_FOUND', `no neighbor entry for ${ip} on link ${JSON.stringify(link)} in ${nsLabel(netns)}`, options);
+  }
+}

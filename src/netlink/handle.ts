@@ -31,6 +31,8 @@ export type LinkSpec =
       /** underlay device name */
       device?: string;
       learning?: boolean;
+      /** IFLA_VXLAN_PROXY: the vxlan answers ARP/NDP from its neighbor entries instead of flooding (`proxy`). */
+      proxy?: boolean;
       master?: string;
     });
 
@@ -71,6 +73,44 @@ export interface Route {
   gateway?: string;
   dev?: string;
   table: number;
+}
+
+/** A static forwarding entry in a device's own table (a vxlan's: which remote VTEP a MAC lives behind). */
+export interface FdbSpec {
+  /** "aa:bb:cc:dd:ee:ff"; "00:00:00:00:00:00" is the flood entry: where broadcast and unknown unicast go. */
+  mac: string;
+  /** the device, e.g. a vxlan link */
+  dev: string;
+  /** the remote VTEP's underlay address (NDA_DST), IPv4 or IPv6 like the vxlan's */
+  dst: string;
+}
+
+export interface FdbEntry {
+  mac: string;
+  dev: string;
+  /** absent for entries without a remote (the kernel's own, e.g. on a bridge) */
+  dst?: string;
+  /** NUD_PERMANENT: made by a user (cnm), never aged out */
+  permanent: boolean;
+}
+
+/** A static neighbor (ARP / NDP) entry: the kernel answers for `ip` itself, without asking the wire. */
+export interface NeighSpec {
+  /** IPv4 or IPv6 address, no prefix */
+  ip: string;
+  /** link-layer address it resolves to */
+  mac: string;
+  dev: string;
+}
+
+export interface Neigh {
+  ip: string;
+  family: 4 | 6;
+  /** absent for unresolved entries (INCOMPLETE, FAILED) */
+  mac?: string;
+  dev: string;
+  /** NUD_PERMANENT: made by a user (cnm); everything else is the kernel's cache */
+  permanent: boolean;
 }
 
 /**
@@ -116,6 +156,34 @@ export interface NetlinkHandle {
   routeDel(route: RouteSpec): Promise<void>;
   /** Equivalent to: `ip route show table all` for unicast routes. */
   routeList(family?: 4 | 6): Promise<Route[]>;
+  /**
+   * Adds a static entry to `dev`'s own forwarding table; idempotent. A unicast MAC points at one remote
+   * (re-adding it with another `dst` moves it); the all-zeros (or a multicast) MAC collects one entry per `dst`,
+   * so flooded frames go to every remote. The entry outlives the link going down, not the link.
+   * Equivalent to: `bridge fdb replace <mac> dev <dev> dst <dst> self permanent`
+   * (all-zeros/multicast MAC: `bridge fdb append ...`). Rejects with LinkNotFoundError, InvalidArgumentError
+   * (a `dst` of the other address family than the vxlan's).
+   * Optional so other NetlinkHandle implementations keep compiling; RtNetlinkHandle and the fake have it.
+   */
+  fdbAdd?(entry: FdbSpec): Promise<void>;
+  /**
+   * Removes `mac` from `dev`'s own table: only the remote `dst` when given (the kernel silently ignores a `dst`
+   * the MAC does not have), else the MAC with all its remotes.
+   * Equivalent to: `bridge fdb del <mac> dev <dev> [dst <dst>] self`. Rejects with FdbNotFoundError.
+   */
+  fdbDel?(entry: { mac: string; dev: string; dst?: string }): Promise<void>;
+  /** Entries of `dev`'s own table (`self`), one per (MAC, dst). Equivalent to: `bridge fdb show dev <dev> self`. */
+  fdbList?(dev: string): Promise<FdbEntry[]>;
+  /**
+   * Adds a permanent neighbor entry; idempotent (an entry for `ip` on `dev` is replaced). The kernel flushes
+   * neighbor entries, permanent ones too, when the link goes down.
+   * Equivalent to: `ip neigh replace <ip> lladdr <mac> dev <dev> nud permanent`.
+   */
+  neighAdd?(entry: NeighSpec): Promise<void>;
+  /** Equivalent to: `ip neigh del <ip> dev <dev>`. Rejects with NeighNotFoundError. */
+  neighDel?(entry: { ip: string; dev: string }): Promise<void>;
+  /** Equivalent to: `ip neigh show [dev <dev>]` (IPv4 and IPv6; the kernel's cache entries too). */
+  neighList?(dev?: string): Promise<Neigh[]>;
   /** Write a sysctl under /proc/sys/net of this handle's netns (e.g. "ipv6/conf/eth0/disable_ipv6"). */
   sysctlSet(path: string, value: string): void;
   /** Release the socket. */

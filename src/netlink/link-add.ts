@@ -47,6 +47,7 @@ function infoData(spec: LinkSpec, refs: LinkAddRefs): Buffer | undefined {
     const port = spec.port ?? 8472;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`vxlan port ${port} is out of range 1..65535`);
     const d = [u32(IFLA_VXLAN.ID, spec.vni), be16(IFLA_VXLAN.PORT, port), u8(IFLA_VXLAN.LEARNING, spec.learning === false ? 0 : 1)];
+    if (spec.proxy) d.push(u8(IFLA_VXLAN.PROXY, 1));
     if (spec.local !== undefined) {
       const ip = parseIp(spec.local, 'vxlan local address');
       d.push(attr(ip.family === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, ip.bytes));

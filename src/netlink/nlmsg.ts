@@ -16,7 +16,7 @@ export const IFLA = {
 } as const;
 export const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
 export const VETH_INFO_PEER = 1;
-export const IFLA_VXLAN = { ID: 1, LINK: 3, LOCAL: 4, LEARNING: 7, PORT: 15, LOCAL6: 17 } as const;
+export const IFLA_VXLAN = { ID: 1, LINK: 3, LOCAL: 4, LEARNING: 7, PROXY: 11, PORT: 15, LOCAL6: 17 } as const;
 export const RTEXT_FILTER_SKIP_STATS = 8;
 export const IFF_UP = 1;
 

@@ -11,7 +11,8 @@ import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, Perm
 import { validateIfName, validateObjectName } from '../core/names';
 import { ErrContext, errnoName, translateNetlinkError } from './errno';
 import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, nsLabel } from './errors';
-import { Addr, Link, LinkSpec, NetlinkHandle, Route, RouteSpec } from './handle';
+import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, Route, RouteSpec } from './handle';
+import * as neigh from './neigh';
 import { formatDst, formatIp, formatMac, parseDst, parseIp, parseMac, parsePrefix } from './inet';
 import {
   AF, IFA, IFA_F_NODAD, IFF_UP, IFLA, NLM_F, RTA, RTEXT_FILTER_SKIP_STATS, RTM, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE,
@@ -210,6 +211,30 @@ export class RtNetlinkHandle implements NetlinkHandle {
     return out;
   }
 
+  fdbAdd(entry: FdbSpec): Promise<void> {
+    return neigh.fdbAdd(this.neighIo, entry);
+  }
+
+  fdbDel(entry: { mac: string; dev: string; dst?: string }): Promise<void> {
+    return neigh.fdbDel(this.neighIo, entry);
+  }
+
+  fdbList(dev: string): Promise<FdbEntry[]> {
+    return neigh.fdbList(this.neighIo, dev);
+  }
+
+  neighAdd(entry: NeighSpec): Promise<void> {
+    return neigh.neighAdd(this.neighIo, entry);
+  }
+
+  neighDel(entry: { ip: string; dev: string }): Promise<void> {
+    return neigh.neighDel(this.neighIo, entry);
+  }
+
+  neighList(dev?: string): Promise<Neigh[]> {
+    return neigh.neighList(this.neighIo, dev);
+  }
+
   sysctlSet(sysctl: string, value: string): void {
     this.assertOpen();
     const file = path.join('/proc/sys/net', validateSysctlPath(sysctl));
@@ -236,16 +261,32 @@ export class RtNetlinkHandle implements NetlinkHandle {
 
   // ---- internals ----
 
+  /** FDB/neighbor messages are built and parsed in neigh.ts (npm `netlink` does not decode AF_BRIDGE ones). */
+  private get neighIo(): neigh.NeighIo {
+    return {
+      netns: this.netns,
+      indexOf: (name) => this.indexOf(name),
+      indexNames: () => this.indexNames(),
+      exchange: (type, body, flags, ctx) =>
+        this.enqueue(ctx, async () => (await this.sock.socket.request(type, body, { flags, timeout: REQUEST_TIMEOUT_MS }))[0]),
+    };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new InternalError(`netlink handle for ${nsLabel(this.netns)} is closed`);
   }
 
   /** One request/reply exchange, serialised on this socket, errors translated. */
   private request(type: number, body: Buffer | Buffer[], flags: number, ctx: ErrContext): Promise<Msg[]> {
-    const run = async (): Promise<Msg[]> => {
+    return this.enqueue(ctx, () => this.sock.request(type as never, body, { flags, timeout: REQUEST_TIMEOUT_MS }));
+  }
+
+  /** Run one exchange after every earlier one on this socket has finished; errors translated. */
+  private enqueue<T>(ctx: ErrContext, exchange: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
       this.assertOpen();
       try {
-        return await this.sock.request(type as never, body, { flags, timeout: REQUEST_TIMEOUT_MS });
+        return await exchange();
       } catch (err) {
         throw translateNetlinkError(err, ctx);
       }
@@ -261,10 +302,25 @@ export class RtNetlinkHandle implements NetlinkHandle {
     await this.request(RTM.NEWLINK, [ifinfomsg(f), str(IFLA.IFNAME, name), ...attrs], 0, ctx);
   }
 
+  /**
+   * The ifindex of a link (every address, route and master request needs one). Reads only the ifinfomsg header
+   * of the reply: npm `netlink` would decode every attribute (IPv6 devconf arrays and all), which costs more
+   * than the kernel round trip, and connect resolves three indexes.
+   */
   private async indexOf(name: string): Promise<number> {
-    const l = await this.linkByName(name);
-    if (!l) throw new LinkNotFoundError(name, this.netns);
-    return l.index;
+    validateIfName(name, 'link name');
+    const body = [ifinfomsg(), str(IFLA.IFNAME, name), u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS)];
+    const index = await this.enqueue({ op: 'linkGet', netns: this.netns, link: name }, async () => {
+      const [msgs] = await this.sock.socket.request(RTM.GETLINK, body, { flags: 0, timeout: REQUEST_TIMEOUT_MS });
+      const m = msgs.find((x) => x.type === RTM.NEWLINK);
+      // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; ... }
+      return m && m.data.length >= 8 ? m.data.readInt32LE(4) : undefined;
+    }).catch((err: unknown) => {
+      if (err instanceof LinkNotFoundError) return undefined;
+      throw err;
+    });
+    if (index === undefined) throw new LinkNotFoundError(name, this.netns);
+    return index;
   }
 
   private async indexNames(): Promise<Map<number, string>> {

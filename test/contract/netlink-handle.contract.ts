@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { NetlinkHandle, NetnsOps } from '../../src/netlink/handle';
 import {
-  AddrExistsError, AddrNotFoundError, LinkExistsError, LinkNotFoundError, NetnsExistsError, NetnsNotFoundError,
-  RouteExistsError, RouteNotFoundError, RouteUnreachableError,
+  AddrExistsError, AddrNotFoundError, FdbNotFoundError, LinkExistsError, LinkNotFoundError, NeighNotFoundError, NetnsExistsError,
+  NetnsNotFoundError, RouteExistsError, RouteNotFoundError, RouteUnreachableError,
 } from '../../src/netlink/errors';
 
 export interface ContractEnv {
@@ -248,6 +248,79 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       assert.deepEqual(found.map((l) => l?.name), names);
       await Promise.all(names.map((n) => h.linkDel(n)));
       assert.deepEqual((await h.linkList()).map((l) => l.name), ['lo']);
+    });
+
+    describe('FDB and neighbor entries', () => {
+      const ZERO = '00:00:00:00:00:00';
+      const MAC_A = '02:42:0a:01:00:05';
+      const MAC_B = '02:42:0a:01:00:06';
+      /** "mac dst" of vx0's own table, sorted (the kernel lists in hash order) */
+      const fdbOf = async (dev = 'vx0') =>
+        (await h.fdbList!(dev)).map((e) => `${e.mac} ${e.dst ?? '-'}${e.permanent ? '' : ' (dynamic)'}`).sort();
+      /** permanent entries only: the kernel's own cache entries (e.g. IPv6 multicast) are its business */
+      const neighOf = async (dev?: string) =>
+        (await h.neighList!(dev)).filter((n) => n.permanent).map((n) => `${n.ip} ${n.mac} ${n.dev} ${n.family}`).sort();
+      beforeEach(async () => {
+        assert.ok(h.fdbAdd && h.fdbDel && h.fdbList && h.neighAdd && h.neighDel && h.neighList, 'FDB and neighbor methods are implemented');
+        await h.linkAdd({ kind: 'vxlan', name: 'vx0', vni: 4242, port: 4789, learning: false, local: '10.1.0.1' });
+      });
+
+      it('keeps one remote per unicast MAC and several for the flood entry, idempotently', async () => {
+        await h.fdbAdd!({ mac: ZERO, dev: 'vx0', dst: '10.1.0.2' });
+        await h.fdbAdd!({ mac: ZERO, dev: 'vx0', dst: '10.1.0.2' });
+        await h.fdbAdd!({ mac: ZERO, dev: 'vx0', dst: '10.1.0.3' });
+        await h.fdbAdd!({ mac: MAC_A, dev: 'vx0', dst: '10.1.0.3' });
+        await h.fdbAdd!({ mac: MAC_A.toUpperCase(), dev: 'vx0', dst: '10.1.0.2' });
+        assert.deepEqual(await fdbOf(), [`${ZERO} 10.1.0.2`, `${ZERO} 10.1.0.3`, `${MAC_A} 10.1.0.2`]);
+        await assert.rejects(h.fdbAdd!({ mac: MAC_B, dev: 'vx0', dst: 'fd00::2' }), InvalidArgumentError);
+        await assert.rejects(h.fdbAdd!({ mac: 'zz', dev: 'vx0', dst: '10.1.0.2' }), InvalidArgumentError);
+        await assert.rejects(h.fdbAdd!({ mac: MAC_B, dev: 'vx0', dst: 'nonsense' }), InvalidArgumentError);
+        await assert.rejects(h.fdbAdd!({ mac: MAC_B, dev: 'nope0', dst: '10.1.0.2' }), LinkNotFoundError);
+        await assert.rejects(h.fdbList!('nope0'), LinkNotFoundError);
+      });
+
+      it('deletes one remote or a whole MAC, keeps entries over link down, and loses them with the link', async () => {
+        for (const dst of ['10.1.0.2', '10.1.0.3']) await h.fdbAdd!({ mac: ZERO, dev: 'vx0', dst });
+        await h.fdbAdd!({ mac: MAC_A, dev: 'vx0', dst: '10.1.0.2' });
+        await h.linkSetUp('vx0');
+        await h.linkSetDown('vx0');
+        assert.deepEqual(await fdbOf(), [`${ZERO} 10.1.0.2`, `${ZERO} 10.1.0.3`, `${MAC_A} 10.1.0.2`]);
+        await h.fdbDel!({ mac: ZERO, dev: 'vx0', dst: '10.1.0.2' });
+        await h.fdbDel!({ mac: ZERO, dev: 'vx0', dst: '10.1.0.9' }); // a remote the MAC lacks: the kernel ignores it
+        assert.deepEqual(await fdbOf(), [`${ZERO} 10.1.0.3`, `${MAC_A} 10.1.0.2`]);
+        await h.fdbDel!({ mac: MAC_A, dev: 'vx0' });
+        await assert.rejects(h.fdbDel!({ mac: MAC_A, dev: 'vx0' }), FdbNotFoundError);
+        await h.fdbDel!({ mac: ZERO, dev: 'vx0' });
+        assert.deepEqual(await fdbOf(), []);
+        await h.fdbAdd!({ mac: MAC_A, dev: 'vx0', dst: '10.1.0.2' });
+        await h.linkDel('vx0');
+        await h.linkAdd({ kind: 'vxlan', name: 'vx0', vni: 4242, port: 4789, learning: false, local: '10.1.0.1' });
+        assert.deepEqual(await fdbOf(), []);
+      });
+
+      it('adds, replaces, lists and deletes permanent IPv4 and IPv6 neighbor entries', async () => {
+        await h.neighAdd!({ ip: '10.1.0.5', mac: MAC_A, dev: 'vx0' });
+        await h.neighAdd!({ ip: '10.1.0.5', mac: MAC_B, dev: 'vx0' });
+        await h.neighAdd!({ ip: 'fd00:1:0::5', mac: MAC_A, dev: 'vx0' });
+        const want = [`10.1.0.5 ${MAC_B} vx0 4`, `fd00:1::5 ${MAC_A} vx0 6`];
+        assert.deepEqual(await neighOf('vx0'), want);
+        assert.deepEqual(await neighOf(), want);
+        await h.neighDel!({ ip: '10.1.0.5', dev: 'vx0' });
+        await assert.rejects(h.neighDel!({ ip: '10.1.0.5', dev: 'vx0' }), NeighNotFoundError);
+        await assert.rejects(h.neighDel!({ ip: '10.1.0.5', dev: 'nope0' }), LinkNotFoundError);
+        await assert.rejects(h.neighAdd!({ ip: '10.1.0.300', mac: MAC_A, dev: 'vx0' }), InvalidArgumentError);
+        assert.deepEqual(await neighOf('vx0'), [`fd00:1::5 ${MAC_A} vx0 6`]);
+      });
+
+      it('flushes neighbor entries, permanent ones too, when their link goes down or goes away', async () => {
+        await h.linkSetUp('vx0');
+        await h.neighAdd!({ ip: '10.1.0.5', mac: MAC_A, dev: 'vx0' });
+        await h.linkSetDown('vx0');
+        assert.deepEqual(await neighOf('vx0'), []);
+        await h.neighAdd!({ ip: '10.1.0.6', mac: MAC_A, dev: 'vx0' });
+        await h.linkDel('vx0');
+        assert.deepEqual(await neighOf(), []);
+      });
     });
 
     it('rejects calls after close with InternalError', async () => {

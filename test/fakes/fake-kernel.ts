@@ -8,6 +8,8 @@
  * peers elsewhere; bridges lose their ports on delete; bringing a link down flushes its IPv6 addresses
  * and all its routes; connected routes exist only while the link is up; `lo` gets 127.0.0.1/8 and ::1
  * when up; moving a link to another netns drops its addresses, routes, master and up state.
+ * A vxlan's own FDB (MAC → remote VTEPs; permanent entries survive the link going down) and neighbor entries
+ * (flushed, permanent ones too, when their link goes down) go with their link.
  * Not modelled: IPv6 link-local (fe80::) addresses/routes, carrier, DAD, bridge MTU/MAC inheritance.
  */
 import { formatMac, networkOf, Prefix, prefixContains } from '../../src/netlink/inet';
@@ -25,7 +27,7 @@ export interface FakeLink {
   alias?: string;
   /** the other end of a veth */
   peer?: { ns: FakeNs; index: number };
-  vxlan?: { vni: number; port: number; local?: string; device?: string; learning: boolean };
+  vxlan?: { vni: number; port: number; local?: string; device?: string; learning: boolean; proxy: boolean };
 }
 
 export interface FakeAddr {
@@ -43,10 +45,26 @@ export interface FakeRoute {
   proto: 'kernel' | 'static';
 }
 
+/** One (MAC, remote) pair of a vxlan's own forwarding table. */
+export interface FakeFdb {
+  ifindex: number;
+  /** lower-case "aa:bb:..." */
+  mac: string;
+  dst: Buffer;
+}
+
+export interface FakeNeigh {
+  ifindex: number;
+  ip: Buffer;
+  mac: string;
+}
+
 export class FakeNs {
   readonly links = new Map<number, FakeLink>();
   addrs: FakeAddr[] = [];
   routes: FakeRoute[] = [];
+  fdb: FakeFdb[] = [];
+  neighs: FakeNeigh[] = [];
   readonly sysctls = new Map<string, string>();
   /** open handles holding this netns alive */
   refs = 0;
@@ -98,6 +116,7 @@ export class FakeNs {
   setDown(link: FakeLink): void {
     if (!link.up) return;
     link.up = false;
+    this.neighs = this.neighs.filter((n) => n.ifindex !== link.index);
     this.addrs = this.addrs.filter((a) => a.ifindex !== link.index || a.prefix.family === 4);
     this.routes = this.routes.filter((r) => r.ifindex !== link.index);
   }
@@ -125,6 +144,7 @@ export class FakeNs {
   /** Take a link out of this netns without unregistering it (it is moving to another netns). */
   detachLink(link: FakeLink): void {
     this.links.delete(link.index);
+    this.dropEntriesOf(link.index);
     this.addrs = this.addrs.filter((a) => a.ifindex !== link.index);
     this.routes = this.routes.filter((r) => r.ifindex !== link.index);
     for (const l of this.links.values()) if (l.masterIndex === link.index) delete l.masterIndex;
@@ -133,6 +153,7 @@ export class FakeNs {
   /** Unregister a link: its addresses and routes go, bridge ports are released, a veth peer dies too. */
   deleteLink(link: FakeLink): void {
     if (!this.links.delete(link.index)) return;
+    this.dropEntriesOf(link.index);
     this.addrs = this.addrs.filter((a) => a.ifindex !== link.index);
     this.routes = this.routes.filter((r) => r.ifindex !== link.index);
     for (const l of this.links.values()) if (l.masterIndex === link.index) delete l.masterIndex;
@@ -145,6 +166,11 @@ export class FakeNs {
         peerNs.deleteLink(peer);
       }
     }
+  }
+
+  private dropEntriesOf(ifindex: number): void {
+    this.fdb = this.fdb.filter((f) => f.ifindex !== ifindex);
+    this.neighs = this.neighs.filter((n) => n.ifindex !== ifindex);
   }
 
   /** The netns is gone: every link is unregistered (virtual devices die, veth peers elsewhere with them). */

@@ -10,7 +10,7 @@
  */
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { validateIfName, validateObjectName } from '../../src/core/names';
-import { Addr, Link, LinkSpec, NetlinkHandle, NetnsOps, Route, RouteSpec } from '../../src/netlink/handle';
+import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, NetnsOps, Route, RouteSpec } from '../../src/netlink/handle';
 import {
   AddrExistsError, AddrNotFoundError, LinkExistsError, LinkNotFoundError, NetnsExistsError, NetnsNotFoundError,
   RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
@@ -18,6 +18,7 @@ import {
 import { formatDst, formatIp, formatPrefix, parseDst, parseIp, parseMac, parsePrefix, prefixContains } from '../../src/netlink/inet';
 import { validateSysctlPath } from '../../src/netlink/sysctl-path';
 import { FakeKernel, FakeLink, FakeNs, FakeRoute } from './fake-kernel';
+import { fakeFdbAdd, fakeFdbDel, fakeFdbList, fakeNeighAdd, fakeNeighDel, fakeNeighList, type FakeNeighCtx } from './fake-neigh';
 
 export { FakeKernel } from './fake-kernel';
 
@@ -55,7 +56,7 @@ export class FakeNetlinkHandle implements NetlinkHandle {
     const link = ns.addLink({ name: spec.name, kind: spec.kind, mtu, mac: spec.mac ?? ns.newMac(), up: false, alias: spec.alias });
     if (master) link.masterIndex = master.index;
     if (spec.kind === 'vxlan') {
-      link.vxlan = { vni: spec.vni, port: spec.port ?? 8472, local: spec.local, device: spec.device, learning: spec.learning ?? true };
+      link.vxlan = { vni: spec.vni, port: spec.port ?? 8472, local: spec.local, device: spec.device, learning: spec.learning ?? true, proxy: spec.proxy ?? false };
     }
     if (spec.kind === 'veth' && peerNs) {
       const p = spec.peer;
@@ -216,6 +217,30 @@ export class FakeNetlinkHandle implements NetlinkHandle {
     return ns.routes.filter((r) => family === undefined || r.dst.family === family).map((r) => toRoute(ns, r));
   }
 
+  async fdbAdd(entry: FdbSpec): Promise<void> {
+    fakeFdbAdd(this.neighCtx(), entry);
+  }
+
+  async fdbDel(entry: { mac: string; dev: string; dst?: string }): Promise<void> {
+    fakeFdbDel(this.neighCtx(), entry);
+  }
+
+  async fdbList(dev: string): Promise<FdbEntry[]> {
+    return fakeFdbList(this.neighCtx(), dev);
+  }
+
+  async neighAdd(entry: NeighSpec): Promise<void> {
+    fakeNeighAdd(this.neighCtx(), entry);
+  }
+
+  async neighDel(entry: { ip: string; dev: string }): Promise<void> {
+    fakeNeighDel(this.neighCtx(), entry);
+  }
+
+  async neighList(dev?: string): Promise<Neigh[]> {
+    return fakeNeighList(this.neighCtx(), dev);
+  }
+
   sysctlSet(path: string, value: string): void {
     const ns = this.live();
     validateSysctlPath(path);
@@ -235,6 +260,10 @@ export class FakeNetlinkHandle implements NetlinkHandle {
   private live(): FakeNs {
     if (this.closed) throw new InternalError(`netlink handle for ${this.netns ?? 'the host netns'} is closed`);
     return this.ns;
+  }
+
+  private neighCtx(): FakeNeighCtx {
+    return { ns: this.live(), netns: this.netns, mustGet: (name) => this.mustGet(name) };
   }
 
   private mustGet(name: string): FakeLink {
