@@ -6,16 +6,31 @@ import { ensureInstanceId } from './drivers/instance';
 import { ProcOwnerProbe } from './drivers/owner';
 import type { EngineDeps } from './engine/deps';
 import { Engine } from './engine/engine';
+import { FirewallSync } from './engine/firewall-sync';
+import { NftFirewall } from './firewall';
 import { StoreIpam } from './ipam/allocator';
 import type { HostNetworksProvider } from './ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from './netlink/handle';
 import { RealNetnsOps } from './netlink/netns';
-import { openStore } from './store/sqlite-store';
+import { openStoreFromUrl } from './store/open-store-url';
 import type { Store } from './store/store';
 
 export interface WiringOptions {
   stateDir?: string;
+  /** store URL (see openStoreFromUrl); undefined: the embedded SQLite store in stateDir */
+  store?: string;
   debug?: boolean;
+  /** manage the host firewall (NAT, isolation, published ports); default: on unless CNM_FIREWALL=off */
+  firewall?: boolean;
+}
+
+/**
+ * CNM_FIREWALL=off (or 0/false/no) runs cnm without touching the firewall: no masquerade, no isolation between
+ * networks, no published ports (`--publish` / `docker run -p` are then refused). Anything else means on.
+ */
+export function firewallEnabled(opts: WiringOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (opts.firewall !== undefined) return opts.firewall;
+  return !['off', '0', 'false', 'no'].includes((env.CNM_FIREWALL ?? '').trim().toLowerCase());
 }
 
 export interface Wiring {
@@ -26,6 +41,8 @@ export interface Wiring {
   netns: NetnsOps;
   host: NetlinkHandle;
   deps: EngineDeps;
+  /** absent when the firewall is disabled */
+  firewall?: FirewallSync;
   close(): Promise<void>;
 }
 
@@ -43,7 +60,7 @@ export function newObjectId(): string {
 }
 
 export async function createWiring(opts: WiringOptions = {}): Promise<Wiring> {
-  const store = openStore(opts.stateDir);
+  const store = openStoreFromUrl(opts.store, opts.stateDir);
   const netns = new RealNetnsOps();
   const host = netns.openHandle(null);
   const log: UndoLogger | undefined = opts.debug
@@ -52,10 +69,11 @@ export async function createWiring(opts: WiringOptions = {}): Promise<Wiring> {
   const owner = new ProcOwnerProbe();
   const ipam = new StoreIpam({ store, hostNetworks: hostNetworksOf(host) });
   const instance = await ensureInstanceId(store);
-  const driver = new BridgeDriver({ host, store, owner, instance, log });
-  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock: () => new Date(), newId: newObjectId, log };
+  const firewall = firewallEnabled(opts) ? new FirewallSync({ store, firewall: new NftFirewall() }) : undefined;
+  const driver = new BridgeDriver({ host, store, owner, instance, log, firewall });
+  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock: () => new Date(), newId: newObjectId, log, firewall };
   return {
-    engine: new Engine(deps), driver, ipam, store, netns, host, deps,
+    engine: new Engine(deps), driver, ipam, store, netns, host, deps, firewall,
     close: async () => {
       host.close();
       await store.close();

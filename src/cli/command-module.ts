@@ -8,6 +8,12 @@ export interface CommandModule {
 
 /** The global options as seen from inside a (sub)command action. */
 export function globalsOf(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean; debug?: boolean };
-  return { stateDir: o.stateDir ?? process.env.CNM_STATE_DIR ?? DEFAULT_STATE_DIR, json: !!o.json, debug: !!o.debug };
+  const o = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean; debug?: boolean; store?: string; firewall?: boolean };
+  return {
+    stateDir: o.stateDir ?? process.env.CNM_STATE_DIR ?? DEFAULT_STATE_DIR,
+    json: !!o.json,
+    debug: !!o.debug,
+    store: o.store ?? (process.env.CNM_STORE || undefined),
+    ...(o.firewall === false ? { firewall: false as const } : {}),
+  };
 }

@@ -5,6 +5,10 @@ export interface GlobalOptions {
   stateDir: string;
   json: boolean;
   debug: boolean;
+  /** store URL: undefined/"sqlite" (embedded, in stateDir) or "etcd://HOST:PORT[,HOST:PORT...]" (env CNM_STORE) */
+  store?: string;
+  /** false: run without touching the host firewall (--no-firewall); undefined: decided by CNM_FIREWALL */
+  firewall?: false;
 }
 
 export interface CliContext {

@@ -10,6 +10,8 @@ export function buildProgram(ctx: CliContext, modules: CommandModule[]): Command
     .option('--state-dir <dir>', 'state directory (env CNM_STATE_DIR, default /var/lib/cnm)')
     .option('--json', 'machine-readable output on read commands')
     .option('--debug', 'print stack traces on errors')
+    .option('--store <url>', 'state store: sqlite (embedded, default) or etcd://HOST:PORT[,HOST:PORT...] (env CNM_STORE)')
+    .option('--no-firewall', 'do not touch the host firewall: no NAT, isolation or published ports (env CNM_FIREWALL=off)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.stdout(s),

@@ -14,6 +14,7 @@ interface DaemonFlags {
   tlsCert?: string;
   tlsKey?: string;
   gc: boolean;
+  firewall: boolean;
 }
 
 export function register(program: Command, _ctx: CliContext): void {
@@ -26,6 +27,7 @@ export function register(program: Command, _ctx: CliContext): void {
     .option('--tls-cert <file>', 'PEM certificate for --tcp')
     .option('--tls-key <file>', 'PEM private key for --tcp')
     .option('--no-gc', 'do not reconcile state before serving')
+    .option('--no-firewall', 'manage no firewall rules: no NAT, isolation or published ports (also: CNM_FIREWALL=off)')
     .action(async function (this: Command) {
       const g = globalsOf(this);
       const f = this.opts<DaemonFlags>();
@@ -38,7 +40,9 @@ export function register(program: Command, _ctx: CliContext): void {
         { socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, debug: g.debug, gc: f.gc },
         {
           openBackend: async ({ stateDir, debug }) => {
-            const w = await createWiring({ stateDir, debug });
+            const w = await createWiring({ stateDir, debug, store: g.store, firewall: f.firewall && g.firewall !== false ? undefined : false });
+            // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart
+            if (!f.gc) await w.firewall?.trySync('rebuild the firewall at daemon start');
             return { driver: w.driver, ipam: w.ipam, gc: () => w.engine.gc(), close: () => w.close() };
           },
         },

@@ -37,6 +37,20 @@ describe('cnm CLI', () => {
     execs = [];
   });
 
+  it('passes the global --store and --no-firewall options to the engine factory', async () => {
+    const r = await cnm('--store', 'etcd://10.9.0.1:2379', '--no-firewall', '--state-dir', '/tmp/x', 'network', 'ls');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(seen[0].store, 'etcd://10.9.0.1:2379');
+    assert.equal(seen[0].firewall, false);
+    assert.equal(seen[0].stateDir, '/tmp/x');
+  });
+
+  it('leaves the firewall choice to CNM_FIREWALL when --no-firewall is not given', async () => {
+    const r = await cnm('network', 'ls');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(seen[0].firewall, undefined);
+  });
+
   it('creates a network from every flag', async () => {
     const r = await cnm('network', 'create', 'web', '--subnet', '10.70.0.0/24', '--subnet', 'fd00:70::/64', '--ipv6', '--ip-range', '10.70.0.128/25',
       '--gateway', '10.70.0.254', '--aux-address', 'r=10.70.0.5', '--mtu', '1400', '--opt', 'bridge.name=br-web', '--label', 'team=a', '--internal');
