@@ -4,6 +4,9 @@
  */
 import { ConflictError, InternalError, InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
+import { parseBridgeOptions } from '../drivers/bridge/options';
+import { resolvePublished } from '../drivers/bridge/firewall-hook';
+import type { PortRequest } from '../firewall';
 import { UndoStack } from '../core/undo';
 import { hostVethName, macFromIPv4, validateMac } from '../endpoint/naming';
 import { addrOf, cidrContains, parseIp } from '../network/ip';
@@ -18,6 +21,8 @@ export interface ConnectOptions {
   ip6?: string;
   mac?: string;
   ifname?: string;
+  /** host ports to publish to the endpoint (see publish-spec.ts) */
+  publish?: PortRequest[];
 }
 
 
@@ -73,11 +78,18 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
   const siblings = (await listJson<EndpointRecord>(deps.store, keys.sandboxEndpoints(sandbox))).map((r) => r.value);
   const ifname = opts.ifname ?? nextIfname(siblings);
   if (siblings.some((e) => e.ifname === ifname)) throw new ConflictError(`sandbox ${sandbox} already has an interface named ${ifname}`);
+  if (opts.publish?.length && net.value.internal) {
+    throw new InvalidArgumentError(`network ${network} is internal: nothing outside it can reach its endpoints, so it publishes no ports`);
+  }
+  const published = await resolvePublished(deps.firewall, opts.publish ?? []);
   const id = deps.newId();
   let ep: EndpointRecord = {
     id, networkId: net.value.id, networkName: net.value.name, sandbox, state: 'creating', owner: deps.owner.self(),
     createdAt: deps.clock().toISOString(), ifname, hostIfname: hostVethName(id), defaultRoute: false,
+    ...(published.length > 0 ? { published } : {}),
   };
+  // the firewall is only touched when this endpoint changes a rule: published ports, or port isolation (icc off)
+  const touchesFirewall = published.length > 0 || !parseBridgeOptions(net.value.options).icc;
   return UndoStack.run(async (undo) => {
     await claimPair(deps, net, sb, ep);
     undo.push('remove endpoint records', () => dropEndpointRecords(deps, ep));
@@ -95,6 +107,7 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     });
     ep = { ...ep, state: 'ready', owner: undefined, defaultRoute: res.defaultRoute };
     await deps.store.put(keys.endpoint(sandbox, id), JSON.stringify(ep));
+    if (touchesFirewall) await deps.firewall?.sync();
     return ep;
   }, deps.log);
 }

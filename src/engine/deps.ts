@@ -2,6 +2,7 @@
 import type { UndoLogger } from '../core/undo';
 import type { ReconcileReport } from '../drivers/bridge/reconcile';
 import type { NetworkDriver, SandboxAttacher } from '../drivers/driver';
+import type { FirewallHook } from '../drivers/bridge/firewall-hook';
 import type { OwnerProbe } from '../drivers/owner';
 import type { Ipam } from '../ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from '../netlink/handle';
@@ -26,4 +27,6 @@ export interface EngineDeps {
   /** a new 64-hex-digit object id */
   newId: () => string;
   log?: UndoLogger;
+  /** the firewall, shared with the driver (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
+  firewall?: FirewallHook;
 }

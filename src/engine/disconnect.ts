@@ -42,6 +42,7 @@ export async function disconnectEndpoint(deps: EngineDeps, ep: EndpointRecord, o
   await deps.driver.detach(ep.networkId, ep.id);
   await releaseAddresses(deps, ep);
   await dropEndpointRecords(deps, ep);
+  if (ep.published?.length) await deps.firewall?.trySync(`remove the published ports of ${ep.networkName}/${ep.sandbox}`);
   if (opts.handOff && ep.defaultRoute && deps.netns.exists(ep.sandbox)) await handOffDefaultRoute(deps, ep.sandbox);
 }
 

@@ -9,11 +9,20 @@ import { reconcile, type GcReport } from './reconcile';
 import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './records';
 import { sandboxCreate, sandboxEndpoints, sandboxList, sandboxRemove } from './sandbox-ops';
 import { listJson } from '../store/store';
+import type { FirewallNetworkInfo } from '../firewall';
 
 export type { ConnectOptions, GcReport, NetworkCreateInput };
 
+/** The firewall side of `network inspect`: what the rules of this network are (as derived from the store). */
+export type NetworkFirewallView =
+  | { enabled: false }
+  /** the network has no rules (it is not ready in the driver: creating, deleting) */
+  | { enabled: true; rules: false }
+  | ({ enabled: true; rules: true } & Omit<FirewallNetworkInfo, 'networkId' | 'bridge'>);
+
 export interface NetworkView extends NetworkRecord {
   driverInfo: Record<string, unknown>;
+  firewall: NetworkFirewallView;
   endpoints: EndpointRecord[];
 }
 
@@ -52,7 +61,15 @@ export class Engine {
       const ep = await getJson<EndpointRecord>(this.deps.store, keys.endpoint(sb, kv.value));
       if (ep) endpoints.push(ep.value);
     }
-    return { ...net, driverInfo, endpoints };
+    return { ...net, driverInfo, firewall: await this.firewallView(net), endpoints };
+  }
+
+  private async firewallView(net: NetworkRecord): Promise<NetworkFirewallView> {
+    if (!this.deps.firewall) return { enabled: false };
+    const info = await this.deps.firewall.describe(net.id);
+    if (!info) return { enabled: true, rules: false };
+    const { networkId: _id, bridge: _bridge, ...rest } = info;
+    return { enabled: true, rules: true, ...rest };
   }
 
   networkRemove(nameOrId: string): Promise<void> {

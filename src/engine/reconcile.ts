@@ -78,6 +78,20 @@ async function releaseOrphanAddresses(deps: EngineDeps, report: GcReport): Promi
   }
 }
 
+/**
+ * Re-apply the whole firewall state from the store: heals a flushed ruleset (`nft flush ruleset`, a firewalld
+ * reload) and drops the rules of networks that no longer exist. A failure is reported, not thrown: the rest of
+ * gc stands, and the next gc retries.
+ */
+async function rebuildFirewall(deps: EngineDeps, report: GcReport): Promise<void> {
+  if (!deps.firewall) return;
+  try {
+    await deps.firewall.sync();
+  } catch (err) {
+    report.actions.push(`could not rebuild the firewall: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export async function reconcile(deps: EngineDeps): Promise<GcReport> {
   const report: GcReport = { instance: deps.driver.instance, actions: [] };
   await reconcileSandboxes(deps, report);
@@ -87,5 +101,6 @@ export async function reconcile(deps: EngineDeps): Promise<GcReport> {
   const known = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map((r) => r.value.id);
   const driverReport = await deps.driver.reconcile(known);
   report.actions.push(...driverReport.actions);
+  await rebuildFirewall(deps, report);
   return report;
 }

@@ -2,6 +2,7 @@
 import { NotFoundError } from '../core/errors';
 import type { Owner, RecordState } from '../drivers/bridge/records';
 import { getJson, type Store } from '../store/store';
+import type { PortBinding } from '../firewall';
 
 export type { Owner, RecordState };
 
@@ -53,6 +54,8 @@ export interface EndpointRecord {
   addressV6?: string;
   /** this endpoint carries the sandbox's default route */
   defaultRoute: boolean;
+  /** host ports published to this endpoint (`cnm connect --publish`), resolved to concrete ports */
+  published?: PortBinding[];
 }
 
 export const keys = {

@@ -9,6 +9,8 @@ import type {
 import { ProcOwnerProbe, type OwnerProbe } from '../owner';
 import { attachEndpoint, canRoute, detachEndpoint, setDefaultRoute } from './attach';
 import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from './endpoint-ops';
+import { programExternalConnectivity, revokeExternalConnectivity } from './external-connectivity';
+import type { FirewallHook } from './firewall-hook';
 import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from './network-ops';
 import { loadNetwork } from './records';
 import { reconcileBridgeDriver, type ReconcileReport } from './reconcile';
@@ -21,6 +23,8 @@ export interface BridgeDriverDeps {
   /** id of the store instance (state dir): see src/drivers/instance.ts; marks what this driver creates */
   instance: string;
   log?: UndoLogger;
+  /** the firewall (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
+  firewall?: FirewallHook;
 }
 
 export class BridgeDriver implements NetworkDriver, SandboxAttacher {
@@ -28,7 +32,9 @@ export class BridgeDriver implements NetworkDriver, SandboxAttacher {
   private readonly deps: NetworkOpsDeps;
 
   constructor(deps: BridgeDriverDeps) {
-    this.deps = { host: deps.host, store: deps.store, owner: deps.owner ?? new ProcOwnerProbe(), instance: deps.instance, log: deps.log };
+    this.deps = {
+      host: deps.host, store: deps.store, owner: deps.owner ?? new ProcOwnerProbe(), instance: deps.instance, log: deps.log, firewall: deps.firewall,
+    };
   }
 
   capabilities(): DriverCapabilities {
@@ -63,10 +69,14 @@ export class BridgeDriver implements NetworkDriver, SandboxAttacher {
     return leaveDockerEndpoint(this.deps, networkId, endpointId);
   }
 
-  /** Port publishing and masquerade belong to the firewall (a later issue); there is nothing to program yet. */
-  async programExternalConnectivity(): Promise<void> {}
+  /** Publishes the container's ports (`com.docker.network.portmap`); masquerade and isolation come with the network. */
+  programExternalConnectivity(networkId: string, endpointId: string, options: Record<string, unknown>): Promise<void> {
+    return programExternalConnectivity(this.deps, networkId, endpointId, options);
+  }
 
-  async revokeExternalConnectivity(): Promise<void> {}
+  revokeExternalConnectivity(networkId: string, endpointId: string): Promise<void> {
+    return revokeExternalConnectivity(this.deps, networkId, endpointId);
+  }
 
   attach(req: AttachRequest): Promise<AttachResult> {
     return attachEndpoint(this.deps, req);

@@ -7,6 +7,7 @@ import { createVethInHost, deleteLinkIfExists } from '../../endpoint/veth';
 import { addrOf } from '../../network/ip';
 import { getJson } from '../../store/store';
 import type { CreateEndpointRequest, EndpointInterface, JoinRequest, JoinResponse } from '../driver';
+import { dockerExposedPorts, dockerPortMap, EXPOSED_PORTS, PORT_MAP } from './docker-ports';
 import type { NetworkOpsDeps } from './network-ops';
 import { endpointKey, loadReadyNetwork, loadNetwork, type BridgeEndpointRecord } from './records';
 
@@ -44,6 +45,8 @@ export async function createDockerEndpoint(deps: NetworkOpsDeps, req: CreateEndp
       hostName: rec.hostIfname, bridge: net.bridge, alias: endpointAlias(rec.id, deps.instance), mtu: net.mtu, peerName: rec.peerName, peerMac: rec.mac,
     });
     await deps.store.put(key, JSON.stringify({ ...rec, state: 'ready', owner: undefined }));
+    // icc=false isolates the new bridge port; with icc on, an endpoint without published ports changes no rule
+    if (!net.icc) await deps.firewall?.sync();
   }, deps.log);
   return req.iface.macAddress ? undefined : { macAddress: rec.mac };
 }
@@ -79,6 +82,7 @@ export async function deleteDockerEndpoint(deps: NetworkOpsDeps, networkId: stri
   await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, state: 'deleting', owner: deps.owner.self() }));
   await deleteLinkIfExists(deps.host, ep.hostIfname);
   await deps.store.delete(endpointKey(ep.id));
+  if (ep.published?.length) await deps.firewall?.trySync(`remove the published ports of endpoint ${endpointId}`);
 }
 
 export async function dockerEndpointInfo(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<Record<string, unknown>> {
@@ -89,5 +93,8 @@ export async function dockerEndpointInfo(deps: NetworkOpsDeps, networkId: string
   if (ep.address) info.address = ep.address;
   if (ep.addressV6) info.addressIPv6 = ep.addressV6;
   if (ep.sandboxKey) info.sandboxKey = ep.sandboxKey;
+  // libnetwork's keys and JSON shapes (types.PortBinding, Proto as a number) for `docker port` / `docker inspect`
+  if (ep.published?.length) info[PORT_MAP] = dockerPortMap(ep.published, ep.address ? addrOf(ep.address) : undefined);
+  if (ep.exposed?.length) info[EXPOSED_PORTS] = dockerExposedPorts(ep.exposed);
   return info;
 }

@@ -7,6 +7,7 @@ import { getJson, type Store } from '../../store/store';
 import { deleteLinkIfExists } from '../../endpoint/veth';
 import type { CreateNetworkRequest, IpamData } from '../driver';
 import type { OwnerProbe } from '../owner';
+import type { FirewallHook } from './firewall-hook';
 import { defaultBridgeName, parseBridgeOptions } from './options';
 import { bridgeNameKey, networkKey, type BridgeNetworkRecord } from './records';
 
@@ -17,6 +18,8 @@ export interface NetworkOpsDeps {
   /** id of the store instance (state dir) this driver works for: stamped in the aliases of what it creates */
   instance: string;
   log?: UndoLogger;
+  /** the firewall (NAT, isolation, published ports); absent when disabled */
+  firewall?: FirewallHook;
 }
 
 function gatewayOf(data: IpamData[], family: string): string | undefined {
@@ -41,6 +44,7 @@ export function networkRecordFrom(req: CreateNetworkRequest, owner: BridgeNetwor
     ipv6: req.enableIPv6 ?? req.ipv6Data.length > 0,
     icc: opts.icc,
     masquerade: opts.masquerade,
+    subnets: [...req.ipv4Data, ...req.ipv6Data].map((d) => d.pool),
   };
 }
 
@@ -86,6 +90,8 @@ export async function createBridgeNetwork(deps: NetworkOpsDeps, req: CreateNetwo
     await setupBridge(deps.host, { networkId: rec.id, instance: deps.instance, bridge: rec.bridge, mtu: rec.mtu, gateways });
     const ready: BridgeNetworkRecord = { ...rec, state: 'ready', owner: undefined };
     await deps.store.put(networkKey(rec.id), JSON.stringify(ready));
+    // masquerade and isolation come with the network: a firewall that cannot be programmed fails the create
+    await deps.firewall?.sync();
     return ready;
   }, deps.log);
 }
@@ -98,4 +104,5 @@ export async function deleteBridgeNetwork(deps: NetworkOpsDeps, networkId: strin
   await deps.store.put(networkKey(networkId), JSON.stringify(rec));
   await deleteLinkIfExists(deps.host, rec.bridge);
   await releaseRecord(deps.store, rec);
+  await deps.firewall?.trySync(`remove the rules of network ${networkId}`);
 }

@@ -1,6 +1,8 @@
 /** What the bridge driver persists (Docker never replays CreateNetwork, so the driver keeps its own state). */
 import { InternalError, NotFoundError } from '../../core/errors';
 import { getJson, type Store } from '../../store/store';
+import type { PortBinding } from '../../firewall';
+import type { ExposedPort } from './docker-ports';
 
 export type RecordState = 'creating' | 'ready' | 'deleting' | 'broken';
 
@@ -24,6 +26,8 @@ export interface BridgeNetworkRecord {
   ipv6: boolean;
   icc: boolean;
   masquerade: boolean;
+  /** the IPAM pools (CIDRs) of the network, for the firewall; older records derive them from the gateways */
+  subnets?: string[];
 }
 
 /** Endpoints created through the Docker verbs (the CLI's endpoints live in the engine's records). */
@@ -39,6 +43,9 @@ export interface BridgeEndpointRecord {
   address?: string;
   addressV6?: string;
   sandboxKey?: string;
+  /** host ports published by ProgramExternalConnectivity (resolved: no HostPort 0 left) */
+  published?: PortBinding[];
+  exposed?: ExposedPort[];
 }
 
 export const NETWORKS_PREFIX = 'drivers/bridge/networks/';

@@ -17,12 +17,18 @@ export function uniquePrefix(): string {
   return `t${process.pid.toString(36).slice(-3)}${Math.random().toString(36).slice(2, 5)}`;
 }
 
+/**
+ * These runs share the host netns with the machine: they leave the host firewall alone (CNM_FIREWALL=off)
+ * unless the caller's environment says otherwise. Firewall tests run cnm in a netns that plays the host.
+ */
+const CNM_ENV = { ...process.env, CNM_FIREWALL: process.env.CNM_FIREWALL ?? 'off' };
+
 export class CnmRun {
   readonly stateDir = mkdtempSync(join(tmpdir(), 'cnm-it-'));
 
   async cnm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const r = await run(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { timeout: 30_000 });
+      const r = await run(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { timeout: 30_000, env: CNM_ENV });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -38,7 +44,7 @@ export class CnmRun {
   }
 
   spawnCnm(...args: string[]): ChildProcess {
-    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { stdio: 'ignore' });
+    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { stdio: 'ignore', env: CNM_ENV });
   }
 
   /** The store instance id (stamped in the aliases of every link this state dir makes). */

@@ -1,0 +1,92 @@
+/**
+ * FirewallSync: the one place that turns the store into firewall rules. Every change of a network, an endpoint
+ * or its published ports calls sync(), which re-derives the WHOLE state from the store and applies it (one
+ * atomic `nft -f -`); daemon start and `cnm gc` call it too, which heals a flushed ruleset and drops the rules
+ * of removed networks. The CLI and the daemon are separate processes sharing the store: after applying, the
+ * state is derived again and re-applied if another process changed the store in between, so the last applier
+ * always leaves the rules matching the store.
+ */
+import { isCnmError, UnsupportedError } from '../core/errors';
+import type { FirewallHook } from '../drivers/bridge/firewall-hook';
+import { describeNetwork, type Firewall, type FirewallNetworkInfo, type FirewallState, type PortBinding, type PortRequest } from '../firewall';
+import type { Store } from '../store/store';
+import { deriveFirewallState } from './firewall-state';
+
+export interface FirewallSyncDeps {
+  store: Store;
+  firewall: Firewall;
+  /** where a failed best-effort sync is reported; default stderr */
+  warn?: (msg: string) => void;
+}
+
+/** Rounds of apply-and-recheck before giving up on a store that keeps changing (each round is one nft exec). */
+const MAX_ROUNDS = 5;
+
+export class FirewallSync implements FirewallHook {
+  private readonly warn: (msg: string) => void;
+  /** a run queued behind the current one: later callers join it instead of queueing another */
+  private pending?: Promise<void>;
+  private tail: Promise<unknown> = Promise.resolve();
+  /** whether this process has applied once (the Firewall then knows every published port, for resolvePorts) */
+  private primed = false;
+
+  constructor(private readonly deps: FirewallSyncDeps) {
+    this.warn = deps.warn ?? ((m) => process.stderr.write(`cnm: warning: ${m}\n`));
+  }
+
+  sync(): Promise<void> {
+    if (this.pending) return this.pending;
+    const start = (): Promise<void> => {
+      this.pending = undefined;
+      return this.runOnce();
+    };
+    const run = this.tail.then(start, start);
+    this.pending = run;
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async trySync(why: string): Promise<void> {
+    try {
+      await this.sync();
+    } catch (err) {
+      this.warn(`firewall: ${why}: ${err instanceof Error ? err.message : String(err)}; run \`cnm gc\` to retry`);
+    }
+  }
+
+  async resolvePorts(requests: PortRequest[]): Promise<PortBinding[]> {
+    if (!this.primed) await this.sync();
+    return this.deps.firewall.resolvePorts(requests);
+  }
+
+  async describe(networkId: string): Promise<FirewallNetworkInfo | undefined> {
+    return describeNetwork(await deriveFirewallState(this.deps.store), networkId);
+  }
+
+  private async runOnce(): Promise<void> {
+    let state = await deriveFirewallState(this.deps.store);
+    for (let round = 1; ; round++) {
+      await this.apply(state);
+      const now = await deriveFirewallState(this.deps.store);
+      if (JSON.stringify(now) === JSON.stringify(state) || round >= MAX_ROUNDS) return;
+      state = now;
+    }
+  }
+
+  /** No network left: cnm's table and iptables chains go away entirely. */
+  private async apply(state: FirewallState): Promise<void> {
+    try {
+      if (state.networks.length === 0) await this.deps.firewall.removeAll();
+      else await this.deps.firewall.apply(state);
+      this.primed = true;
+    } catch (err) {
+      if (isCnmError(err) && err.kind === 'unsupported') {
+        throw new UnsupportedError(`cnm's firewall needs the nft command (package nftables): ${err.message}`, {
+          cause: err,
+          hint: 'install it (apt-get install nftables), or run cnm with CNM_FIREWALL=off to manage no NAT, isolation or published ports',
+        });
+      }
+      throw err;
+    }
+  }
+}
