@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '../core/errors';
 import { validateObjectName } from '../core/names';
+import { parsePublishSpec } from '../engine/publish-spec';
+import type { PortRequest } from '../firewall';
 
 /** What `cnm run` asked for, as commander hands it over (strings, repeatable flags as arrays). */
 export interface RawRunOptions {
@@ -25,18 +27,12 @@ export interface RawRunOptions {
   keep?: boolean;
 }
 
-export interface PortPublish {
-  hostIp?: string;
-  hostPort?: number;
-  containerPort: number;
-  proto: 'tcp' | 'udp' | 'sctp';
-}
-
 export interface RunSpec {
   name: string;
   networks: string[];
   ip?: string;
-  publish: PortPublish[];
+  /** published on the first --network's endpoint (same syntax as `cnm connect --publish`) */
+  publish: PortRequest[];
   hostname: string;
   limits: CgroupLimits;
   /** absolute paths, lowest first */
@@ -128,18 +124,6 @@ export function validateLayerPath(p: string, flag = '--layer'): string {
   return path.resolve(p);
 }
 
-/** Docker's `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`. */
-export function parsePublish(value: string): PortPublish {
-  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):)?(?:(\d*):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(value);
-  const bad = () => new InvalidArgumentError(`--publish ${JSON.stringify(value)} is not [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp|sctp] with ports 1-65535`);
-  if (!m) throw bad();
-  const port = (s: string | undefined) => (s === undefined || s === '' ? undefined : Number(s));
-  const hostPort = port(m[3]);
-  const containerPort = Number(m[4]);
-  for (const p of [hostPort, containerPort]) if (p !== undefined && (p < 1 || p > 65535)) throw bad();
-  return { hostIp: m[1] ?? m[2], hostPort, containerPort, proto: (m[5] as PortPublish['proto']) ?? 'tcp' };
-}
-
 /** The container name made into a host name ("_" and "." are not allowed in a label by every resolver). */
 function defaultHostname(name: string): string {
   return name.slice(0, 63).replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'container';
@@ -157,6 +141,9 @@ export function parseRunOptions(raw: RawRunOptions, command: string[], env: { ho
   const networks = raw.network ?? [];
   for (const n of networks) validateObjectName(n, 'network');
   if (new Set(networks).size !== networks.length) throw new InvalidArgumentError(`--network is given twice for the same network: ${networks.join(', ')}`);
+  if ((raw.publish ?? []).length > 0 && networks.length === 0) {
+    throw new InvalidArgumentError(`--publish ${raw.publish!.join(', ')} needs a --network: a container without one has only lo`);
+  }
   if (raw.ip !== undefined && networks.length !== 1) {
     throw new InvalidArgumentError(`--ip ${raw.ip} needs exactly one --network (got ${networks.length})`);
   }
@@ -167,7 +154,7 @@ export function parseRunOptions(raw: RawRunOptions, command: string[], env: { ho
   }
   if (raw.rm && raw.keep) throw new InvalidArgumentError('--rm and --keep contradict each other: --rm removes the container and its upper dir');
   return {
-    name, networks, ip: raw.ip, publish: (raw.publish ?? []).map(parsePublish),
+    name, networks, ip: raw.ip, publish: (raw.publish ?? []).map(parsePublishSpec),
     hostname: validateHostname(raw.hostname ?? defaultHostname(name)),
     limits: {
       memoryBytes: raw.memory === undefined ? undefined : parseMemory(raw.memory),

@@ -4,7 +4,6 @@
  * runs unwinds every step, so bad input leaves nothing behind.
  */
 import fs from 'node:fs';
-import { UnsupportedError } from '../core/errors';
 import { UndoStack } from '../core/undo';
 import { sandboxNameOf, processStart, type RunnerDeps } from './deps';
 import { startInit, type InitSpec, type StartedInit } from './init-process';
@@ -28,11 +27,6 @@ interface Prepared {
 
 /** Checks that need the disk and the store but create nothing. */
 async function preflight(deps: RunnerDeps, spec: RunSpec): Promise<string[]> {
-  if (spec.publish.length > 0) {
-    throw new UnsupportedError(`--publish ${spec.publish.map((p) => `${p.containerPort}/${p.proto}`).join(', ')}: published ports are not implemented yet`, {
-      hint: 'the engine has no port-publishing option on connect yet; run without --publish',
-    });
-  }
   checkLayers(spec.layers);
   validateLayerPath(containerPaths(deps.stateDir, spec.name).dir, '--state-dir');
   for (const n of spec.networks) await deps.sandboxes.networkInspect(n);
@@ -53,8 +47,11 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
   undo.push('remove container dir', () => removeContainerDir(paths));
   await deps.sandboxes.sandboxCreate(rec.sandbox);
   undo.push(`remove sandbox ${rec.sandbox}`, () => deps.sandboxes.sandboxRemove(rec.sandbox));
-  for (const network of spec.networks) {
-    const ep = await deps.sandboxes.connect(network, rec.sandbox, spec.ip === undefined ? {} : { ip: spec.ip });
+  for (const [i, network] of spec.networks.entries()) {
+    const ep = await deps.sandboxes.connect(network, rec.sandbox, {
+      ...(spec.ip === undefined ? {} : { ip: spec.ip }),
+      ...(i === 0 && spec.publish.length > 0 ? { publish: spec.publish } : {}),
+    });
     rec.networks.push({ network, address: ep.address });
   }
   const cgroup = deps.cgroups.create(spec.name, spec.limits);

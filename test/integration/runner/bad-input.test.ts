@@ -57,9 +57,9 @@ describe('cnm run: bad input is a clear error and leaves nothing behind (real ke
     await fails(['-d', '--layer', layer.dir, '--', '/bin/nope'], 127, /exec: "\/bin\/nope": executable file not found/);
   });
 
-  it('--publish is parsed, then refused as not implemented, before anything is made', async () => {
-    await fails(['--layer', layer.dir, '-p', '99999', '--', 'true'], 2, /--publish "99999" is not/);
-    await fails(['--layer', layer.dir, '-p', '8080:80', '--', 'true'], 1, /published ports are not implemented yet/);
+  it('a bad --publish, or one without a --network, before anything is made', async () => {
+    await fails(['--layer', layer.dir, '--network', 'n1', '-p', '99999', '--', 'true'], 2, /--publish "99999"/);
+    await fails(['--layer', layer.dir, '-p', '8080:80', '--', 'true'], 2, /needs a --network/);
   });
 
   it('a name already in use, and the first container is untouched', async () => {

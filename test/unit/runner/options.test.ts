@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors';
-import { parseCpus, parseMemory, parsePidsLimit, parsePublish, parseRunOptions, type RawRunOptions } from '../../../src/runner/options';
+import { parseCpus, parseMemory, parsePidsLimit, parseRunOptions, type RawRunOptions } from '../../../src/runner/options';
 
 const env = { hostCpus: 2, defaultName: 'c-abc123' };
 const parse = (raw: RawRunOptions, cmd = ['sh']) => parseRunOptions({ layer: ['/l'], ...raw }, cmd, env);
@@ -42,12 +42,11 @@ describe('runner options', () => {
     for (const v of ['0', '-5', '1.5', 'x']) invalid(() => parsePidsLimit(v), /--pids-limit/);
   });
 
-  it('--publish reads [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]', () => {
-    assert.deepEqual(parsePublish('80'), { hostIp: undefined, hostPort: undefined, containerPort: 80, proto: 'tcp' });
-    assert.deepEqual(parsePublish('8080:80/udp'), { hostIp: undefined, hostPort: 8080, containerPort: 80, proto: 'udp' });
-    assert.deepEqual(parsePublish('127.0.0.1:8080:80'), { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, proto: 'tcp' });
-    assert.deepEqual(parsePublish('[::1]:8080:80'), { hostIp: '::1', hostPort: 8080, containerPort: 80, proto: 'tcp' });
-    for (const v of ['', 'x', '0', '70000', '80/icmp', '1:2:3:4']) invalid(() => parsePublish(v), /--publish/);
+  it('--publish uses the `cnm connect --publish` syntax and needs a --network', () => {
+    const withNet = (publish: string[]) => parseRunOptions({ layer: ['/l'], network: ['n1'], publish }, ['sh'], env);
+    assert.deepEqual(withNet(['8080:80/udp']).publish, [{ proto: 'udp', hostPort: 8080, containerPort: 80 }]);
+    for (const v of ['x', '70000', '80/icmp']) invalid(() => withNet([v]), /--publish/);
+    invalid(() => parseRunOptions({ layer: ['/l'], publish: ['8080:80'] }, ['sh'], env), /needs a --network/);
   });
 
   describe('parseRunOptions', () => {
