@@ -5,7 +5,7 @@
  */
 
 import { InternalError, InvalidArgumentError } from '../core/errors';
-import { getJson, listJson, type Store } from '../store/store';
+import { getJson, listJson, type Op, type Store } from '../store/store';
 import {
   cidrContainsAddress,
   cidrLast,
@@ -34,6 +34,7 @@ import {
 import {
   addrKey,
   addrPrefix,
+  nextKey,
   makePoolId,
   parsePoolRequest,
   poolKey,
@@ -140,6 +141,7 @@ export class StoreIpam implements Ipam {
         success: [
           { type: 'delete', key: poolKey(poolId) },
           { type: 'deletePrefix', prefix: addrPrefix(poolId) },
+          { type: 'delete', key: nextKey(poolId) },
           { type: 'put', key: space, value: JSON.stringify({ poolIds } satisfies SpaceIndex) },
         ],
       });
@@ -170,30 +172,26 @@ export class StoreIpam implements Ipam {
       if (range.first > range.last) throw new PoolExhaustedError(req.poolId, range.text, 0n);
       target = { family: pool.family, value: range.first };
     }
-    // read once: a lost race adds its candidate to `taken` instead of re-listing, so a burst of parallel
-    // requests costs one list each plus one txn per lost race
-    let allocated = target ? [] : await this.allocatedValues(req.poolId);
-    const taken = new Set<bigint>();
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const candidate = target ?? this.lowestFree(loaded, allocated, taken);
-      const ok = await this.store.txn({
-        compare: [
-          { key: poolKey(req.poolId), modRevision: loaded.modRevision },
-          { key: addrKey(req.poolId, candidate), modRevision: 0 },
-        ],
-        success: [{ type: 'put', key: addrKey(req.poolId, candidate), value: JSON.stringify({ address: formatAddress(candidate) }) }],
-      });
-      if (ok) return `${formatAddress(candidate)}/${pool.prefixLength}`;
-      // which compare failed? a released or re-created pool must be re-read; otherwise the address was taken
+      const next = target ? undefined : await getJson<{ address: string }>(this.store, nextKey(req.poolId));
+      const candidate = target ?? (await this.lowestFree(loaded, next?.value.address));
+      const addr = addrKey(req.poolId, candidate);
+      const compare = [{ key: poolKey(req.poolId), modRevision: loaded.modRevision }, { key: addr, modRevision: 0 }];
+      const success: Op[] = [{ type: 'put', key: addr, value: JSON.stringify({ address: formatAddress(candidate) }) }];
+      if (!target) {
+        // everything below the candidate was probed allocated: the next "any" request may start after it
+        compare.push({ key: nextKey(req.poolId), modRevision: next?.modRevision ?? 0 });
+        success.push({ type: 'put', key: nextKey(req.poolId), value: JSON.stringify({ address: formatAddress({ family: candidate.family, value: candidate.value + 1n }) }) });
+      }
+      if (await this.store.txn({ compare, success })) return `${formatAddress(candidate)}/${pool.prefixLength}`;
+      // which compare failed? a released or re-created pool must be re-read; otherwise retry (a release or another
+      // allocation moved the "next" key, or the address was taken)
       const current = await this.loadPool(req.poolId);
       if (current.modRevision !== loaded.modRevision) {
         loaded = current;
-        allocated = target ? [] : await this.allocatedValues(req.poolId);
-        taken.clear();
         continue;
       }
-      if (target) throw new AddressInUseError(formatAddress(target), req.poolId);
-      taken.add(candidate.value);
+      if (target && (await this.store.get(addr))) throw new AddressInUseError(formatAddress(target), req.poolId);
     }
     throw this.contention(`allocate an address in pool ${req.poolId}`);
   }
@@ -202,7 +200,19 @@ export class StoreIpam implements Ipam {
     const loaded = await this.loadPool(poolId);
     const a = parseAddress(address, 'address');
     if (!cidrContainsAddress(loaded.pool, a)) throw new AddressNotUsableError(address, loaded.record.pool, 'is outside');
-    await this.store.delete(addrKey(poolId, a));
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      // the "next" key is always rewritten: a concurrent "any" request that probed past this address then fails
+      // its compare and probes again, so it cannot move "next" above a free address
+      const next = await getJson<{ address: string }>(this.store, nextKey(poolId));
+      const from = next ? parseAddress(next.value.address).value : loaded.range.first;
+      const lowered = formatAddress({ family: a.family, value: from <= a.value ? from : a.value });
+      const ok = await this.store.txn({
+        compare: [{ key: nextKey(poolId), modRevision: next?.modRevision ?? 0 }],
+        success: [{ type: 'delete', key: addrKey(poolId, a) }, { type: 'put', key: nextKey(poolId), value: JSON.stringify({ address: lowered }) }],
+      });
+      if (ok) return;
+    }
+    throw this.contention(`release address ${address} in pool ${poolId}`);
   }
 
   async listAddresses(poolId: string): Promise<string[]> {
@@ -223,23 +233,15 @@ export class StoreIpam implements Ipam {
     return found;
   }
 
-  /** Allocated addresses of the pool as numbers, ascending (the keys are fixed-width hex). */
-  private async allocatedValues(poolId: string): Promise<bigint[]> {
-    return (await listJson<{ address: string }>(this.store, addrPrefix(poolId))).map((kv) => parseAddress(kv.value.address).value);
-  }
-
-  /** Lowest address of the range that is neither in `allocated` (ascending) nor known `taken` from a lost race. */
-  private lowestFree(loaded: LoadedPool, allocated: bigint[], taken: Set<bigint>): IpAddress {
+  /** Lowest free address of the range at or above `from` (everything below it is allocated): one get per probe. */
+  private async lowestFree(loaded: LoadedPool, from: string | undefined): Promise<IpAddress> {
     const { range, pool, record } = loaded;
-    let candidate = range.first;
-    for (const v of allocated) {
-      while (taken.has(candidate)) candidate++;
-      if (v > candidate) break;
-      if (v === candidate) candidate++;
+    const start = from === undefined ? range.first : parseAddress(from).value;
+    for (let v = start > range.first ? start : range.first; v <= range.last; v++) {
+      const a: IpAddress = { family: pool.family, value: v };
+      if (!(await this.store.get(addrKey(record.poolId, a)))) return a;
     }
-    while (taken.has(candidate)) candidate++;
-    if (candidate > range.last) throw new PoolExhaustedError(record.poolId, range.text, range.last - range.first + 1n);
-    return { family: pool.family, value: candidate };
+    throw new PoolExhaustedError(record.poolId, range.text, range.last - range.first + 1n);
   }
 
   private assertUsable(a: IpAddress, loaded: LoadedPool): void {

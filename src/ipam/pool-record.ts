@@ -6,6 +6,9 @@
  *   ipam/pools/<enc(poolId)>             one PoolRecord per pool
  *   ipam/addrs/<enc(poolId)>/<hex addr>  one key per allocated address, created with compare modRevision 0;
  *                                        fixed-width hex makes key order numeric order
+ *   ipam/next/<enc(poolId)>              {"address"}: every address of the allocation range below it is allocated,
+ *                                        so "any" requests probe from there instead of listing the pool; every
+ *                                        "any" allocation and every release rewrites it (and compares it)
  */
 
 import { InvalidArgumentError } from '../core/errors';
@@ -44,6 +47,10 @@ export function poolKey(poolId: string): string {
 
 export function addrPrefix(poolId: string): string {
   return `ipam/addrs/${encodeURIComponent(poolId)}/`;
+}
+
+export function nextKey(poolId: string): string {
+  return `ipam/next/${encodeURIComponent(poolId)}`;
 }
 
 export function addrKey(poolId: string, a: IpAddress): string {

@@ -61,7 +61,9 @@ export async function snapshot(h: Harness): Promise<unknown> {
       handle.close();
     }
   }
-  const store = (await h.store.list('')).map((kv) => [kv.key, kv.value]);
+  // ipam/next/* only tells the IPAM where to start looking for a free address: a rolled-back allocation leaves
+  // it present (pointing at the released address); every real record must be as before
+  const store = (await h.store.list('')).filter((kv) => !kv.key.startsWith('ipam/next/')).map((kv) => [kv.key, kv.value]);
   return { namespaces, store };
 }
 
