@@ -17,7 +17,8 @@ export interface Firewall {
   /**
    * Makes the host's rules match `state` exactly (the WHOLE desired state of every network and endpoint, as
    * re-derived from the store; not a delta). Idempotent; applying after `nft flush ruleset` restores everything.
-   * Rejects with InvalidArgumentError (a bad value, named), NotFoundError (an endpoint of an unknown network),
+   * Rejects with InvalidArgumentError (a bad value, named; also a new binding's host IP that is not an address of
+   * the host, nor 0.0.0.0 or ::), NotFoundError (an endpoint of an unknown network),
    * ConflictError (a host port published twice, or a new binding's port already bound by a host socket), and
    * InternalError when the kernel refuses the rules; on rejection the previous rules stay in place.
    */

@@ -7,3 +7,4 @@ export { HostExec, LocalHostExec, NetnsHostExec, CommandResult } from './host-ex
 export { setBridgePortIsolated, getBridgePortIsolated, portIsolationPlan } from './bridge-port';
 export { PortRequest, Listener, EPHEMERAL_RANGE } from './ports';
 export { renderRuleset, TABLE } from './nft-render';
+export { checkHostAddresses, readLocalAddresses } from './host-addresses';

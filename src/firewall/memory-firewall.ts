@@ -3,7 +3,8 @@
  * conflicts exactly like NftFirewall, records what was applied, and models the host's listening sockets.
  */
 import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
-import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
+import { checkHostAddresses, needsLocalAddresses } from './host-addresses';
+import { EMPTY_STATE, FirewallState, parseSubnet, PortBinding, Subnet, validateState } from './model';
 import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, Listener, PortRequest } from './ports';
 import { renderRuleset } from './nft-render';
 
@@ -13,15 +14,23 @@ export class MemoryFirewall implements Firewall {
   readonly listening: Listener[] = [];
   /** How many times apply() succeeded (e.g. to check that a restart re-applied the state). */
   applyCount = 0;
+  /** The host's own addresses: a new binding on any other specific host IP is an InvalidArgumentError. */
+  readonly localAddresses: Subnet[];
 
-  constructor(opts: { listening?: Listener[] } = {}) {
+  /** `localAddresses`: CIDRs (a bare address counts as /32 or /128); default loopback only, 127.0.0.0/8 and ::1. */
+  constructor(opts: { listening?: Listener[]; localAddresses?: string[] } = {}) {
     this.listening.push(...(opts.listening ?? []));
+    this.localAddresses = (opts.localAddresses ?? ['127.0.0.0/8', '::1/128']).map((a) =>
+      parseSubnet(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`, 'local address'),
+    );
   }
 
   async apply(state: FirewallState): Promise<void> {
     const next = validateState(state);
     checkBindingConflicts(next);
-    checkListenerConflicts(addedBindings(this.applied, next), this.listening);
+    const added = addedBindings(this.applied, next);
+    if (needsLocalAddresses(added)) checkHostAddresses(added, this.localAddresses);
+    checkListenerConflicts(added, this.listening);
     // Rendering must not throw for any valid state; doing it here keeps the fake as strict as the real thing.
     renderRuleset(next);
     this.applied = next;

@@ -7,6 +7,7 @@ import { InternalError, PermissionDeniedError, UnsupportedError } from '../core/
 import { UndoStack } from '../core/undo';
 import { portIsolationPlan, getBridgePortIsolated, setBridgePortIsolated } from './bridge-port';
 import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
+import { checkHostAddresses, needsLocalAddresses, readLocalAddresses } from './host-addresses';
 import { HostExec, LocalHostExec, NetnsHostExec } from './host-exec';
 import { applyIptables, removeIptables } from './iptables-compat';
 import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
@@ -76,6 +77,8 @@ export class NftFirewall implements Firewall {
     const next = validateState(state);
     checkBindingConflicts(next);
     const added = addedBindings(this.applied, next);
+    // Only new bindings: one whose address later left the host must not block every other change.
+    if (needsLocalAddresses(added)) checkHostAddresses(added, await readLocalAddresses(this.exec));
     if (added.length > 0) checkListenerConflicts(added, await this.listeners());
     const prev = this.applied;
     await UndoStack.run(

@@ -8,6 +8,10 @@
  * dockerd runs with --bridge=none (no docker0 on the host), --iptables=false, --ip-forward=false and
  * --ip-masq=false: it must not rewrite the host firewall or sysctls. cnm's own networks do not need them
  * for container-to-container and container-to-gateway traffic, which is all these tests send.
+ * With `dockerIptables: true` dockerd runs as on a normal host instead (--iptables, --ip-forward, --ip-masq:
+ * its DOCKER chains, and the FORWARD policy DROP, set by the harness when dockerd kept ACCEPT because forwarding
+ * was already on); dockerd leaves them behind at exit, so
+ * that caller must snapshot and restore the host firewall (test/helpers/host-firewall.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +92,12 @@ export interface HarnessOptions {
   pluginNodeArgs?: string[];
   /** extra environment for the plugin process, e.g. { CNM_FIREWALL: 'off' } */
   pluginEnv?: Record<string, string>;
+  /**
+   * Let dockerd manage iptables as it does by default (default false: --iptables=false --ip-forward=false
+   * --ip-masq=false), with the iptables FORWARD policy DROP in place once dockerd is up. It still gets
+   * --bridge=none. The caller restores the host firewall afterwards.
+   */
+  dockerIptables?: boolean;
 }
 
 export class DockerHarness {
@@ -105,9 +115,11 @@ export class DockerHarness {
   private readonly detached: boolean;
   private readonly pluginNodeArgs: string[];
   private readonly pluginEnv: Record<string, string>;
+  private readonly dockerIptables: boolean;
 
   private constructor(opts: HarnessOptions = {}) {
     this.detached = opts.detached ?? false;
+    this.dockerIptables = opts.dockerIptables ?? false;
     this.pluginNodeArgs = opts.pluginNodeArgs ?? [];
     this.pluginEnv = opts.pluginEnv ?? {};
     const rand = randomBytes(3).toString('hex');
@@ -173,12 +185,25 @@ export class DockerHarness {
       '--config-file', config,
       '--containerd-namespace', this.name,
       '--containerd-plugins-namespace', `${this.name}-plugins`,
-      '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
+      '--bridge=none',
+      ...(this.dockerIptables
+        ? ['--iptables=true', '--ip-forward=true', '--ip-masq=true']
+        : ['--iptables=false', '--ip-forward=false', '--ip-masq=false']),
     ], { stdio: ['ignore', log, log], detached: this.detached });
     closeSync(log);
     const child = this.dockerd;
     await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, 60_000,
       () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined));
+    if (this.dockerIptables) await this.forwardPolicyDrop();
+  }
+
+  /**
+   * dockerd 20.10 sets the FORWARD policy to DROP only when it turns ip_forward on itself; on a host where
+   * forwarding is already on it keeps ACCEPT. Set it as dockerd does on a fresh host, so the DROP is in place.
+   */
+  private async forwardPolicyDrop(): Promise<void> {
+    const r = await run('iptables', ['-w', '-P', 'FORWARD', 'DROP']);
+    if (r.code !== 0) throw new Error(`iptables -P FORWARD DROP exited ${r.code}: ${r.stderr.trim()}`);
   }
 
   async stopDockerd(): Promise<void> {

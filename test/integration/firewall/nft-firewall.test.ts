@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ConflictError } from '../../../src/core/errors';
+import { ConflictError, InvalidArgumentError } from '../../../src/core/errors';
 import { FirewallEndpoint, FirewallNetwork, FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { A_IP, B_IP, C_IP, GW1, HOST_UPLINK, OUTSIDE, Topology } from './topology';
@@ -60,6 +60,8 @@ describe('NftFirewall in a netns that plays the host', function () {
   const state = (networks: FirewallNetwork[], endpoints: FirewallEndpoint[] = []): FirewallState => ({ networks, endpoints });
 
   it('masquerades a network: the outside sees the host address, and forwarding is turned on', async () => {
+    // A new netns copies ip_forward from the netns that created it, so start from off explicitly.
+    await topo.exec('host', 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
     assert.equal((await topo.exec('host', 'sysctl', '-n', 'net.ipv4.ip_forward')).trim(), '0');
     await fw.apply(state([net1()], [ep('a', A_IP)]));
     assert.equal((await topo.exec('host', 'sysctl', '-n', 'net.ipv4.ip_forward')).trim(), '1');
@@ -161,6 +163,22 @@ describe('NftFirewall in a netns that plays the host', function () {
     );
     const [free] = await fw.resolvePorts([{ proto: 'tcp', hostPort: 9090, hostPortEnd: 9091, containerPort: 80 }]);
     assert.equal(free.hostPort, 9091);
+  });
+
+  it('publishes on a host IP the host has and rejects one it does not have, naming it', async () => {
+    await topo.serve('b', 'tcp', 80);
+    const on = (hostIp: string) => ep('b', B_IP, { published: [{ proto: 'tcp', hostIp, hostPort: 8082, containerPort: 80 }] });
+    await assert.rejects(fw.apply(state([net1()], [on('1.2.3.4')])), (err: unknown) => err instanceof InvalidArgumentError && /host IP 1\.2\.3\.4 /.test(err.message));
+    await fw.apply(state([net1()], [on(HOST_UPLINK)]));
+    assert.equal(await topo.ask('out', 'tcp', HOST_UPLINK, 8082), OUTSIDE);
+  });
+
+  it('removes the empty ip filter table that installing its iptables chain created', async () => {
+    assert.doesNotMatch(await topo.exec('host', 'nft', 'list', 'tables'), /ip filter/, 'a fresh netns has no iptables table');
+    await fw.apply(state([net1()]));
+    assert.match(await topo.exec('host', 'nft', 'list', 'tables'), /table ip filter/);
+    await fw.removeAll();
+    assert.equal((await topo.exec('host', 'nft', 'list', 'tables')).trim(), '');
   });
 
   it('heals after `nft flush ruleset` when a restarted daemon applies the state again', async () => {

@@ -1,0 +1,234 @@
+/**
+ * Issue 4's last point: with a real dockerd managing iptables (its DOCKER chains and FORWARD policy DROP in
+ * place; test/helpers/docker-harness.ts `dockerIptables`), cnm's firewall still gives Docker containers on cnm
+ * networks masquerade, internal networks, icc=false, isolation between networks and published ports.
+ *
+ * "The outside world" is a netns this test makes, joined to the host netns by a veth with a /30 of the
+ * benchmark range 198.18.0.0/15 and a route back to the containers' subnets; no traffic goes anywhere else.
+ * Containers use busybox nc and ping as clients; servers are test/integration/firewall/peer-tool.js (answers
+ * with the peer address it saw), run by the host's node, bind-mounted read-only into the container.
+ * dockerd leaves its chains behind, so the host firewall (every nft table, iptables-save, ip6tables-save) and
+ * the forwarding sysctls are snapshotted first and restored exactly in after(), which also checks that.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
+import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
+
+const PEER_DIR = path.resolve(__dirname, '../integration/firewall');
+const PEER = path.join(PEER_DIR, 'peer-tool.js');
+/** The host's node and its libraries, read-only, so a busybox container can run peer-tool.js. */
+const NODE_MOUNTS = ['-v', '/usr:/usr:ro', '-v', '/usr/lib:/lib:ro', '-v', '/usr/lib64:/lib64:ro', '-v', `${PEER_DIR}:/peer:ro`];
+
+async function eventually(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+async function ipOk(...args: string[]): Promise<string> {
+  const r = await run('ip', args);
+  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+describe('e2e: cnm firewall for Docker containers next to dockerd\'s own iptables rules', function () {
+  this.timeout(600_000);
+  const u = randomBytes(2).toString('hex');
+  const n = parseInt(u, 16);
+  const outNs = `cnmfwo-${u}`;
+  const hostVeth = `cfo${u}h`;
+  const third = 100 + (n % 100);
+  const HOST_SIDE = `198.18.${third}.1`;
+  const OUTSIDE = `198.18.${third}.2`;
+  const R = 200 + (n % 50); // the containers' subnets are 10.R.{1..4}.0/24
+  const subnet = (i: number) => `10.${R}.${i}.0/24`;
+  const gatewayOf = (i: number) => `10.${R}.${i}.1`;
+  const hostPort = 18700 + (n % 200) * 2;
+  const saved = { snap: undefined as FirewallSnapshot | undefined, cnmTable: false };
+  const procs: ChildProcess[] = [];
+  const servers: Server[] = [];
+  let h: DockerHarness | undefined;
+  let nsMade = false;
+  const nets = { masq: '', noMasq: '', internal: '', noIcc: '' };
+
+  before(async function () {
+    const why = e2eUnavailable();
+    if (why) this.skip();
+    saved.snap = await snapshotFirewall();
+    saved.cnmTable = saved.snap.tables.has('inet cnm');
+    await ipOk('netns', 'add', outNs);
+    nsMade = true;
+    await ipOk('link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs);
+    await ipOk('addr', 'add', `${HOST_SIDE}/30`, 'dev', hostVeth);
+    await ipOk('link', 'set', hostVeth, 'up');
+    await ipOk('-n', outNs, 'link', 'set', 'lo', 'up');
+    await ipOk('-n', outNs, 'addr', 'add', `${OUTSIDE}/30`, 'dev', 'eth0');
+    await ipOk('-n', outNs, 'link', 'set', 'eth0', 'up');
+    // only the containers' subnets route back through the host (needed to see an un-masqueraded source)
+    await ipOk('-n', outNs, 'route', 'add', `10.${R}.0.0/16`, 'via', HOST_SIDE);
+    await serveOutside('tcp', 7000);
+
+    h = await DockerHarness.start({ dockerIptables: true, pluginEnv: { CNM_FIREWALL: 'on' } });
+    const filter = (await run('iptables-save', ['-t', 'filter'])).stdout;
+    assert.match(filter, /^:FORWARD DROP/m, 'dockerd\'s FORWARD policy DROP is in place');
+    assert.match(filter, /^-A FORWARD -j DOCKER-USER$/m, 'and its DOCKER-USER chain');
+    const create = async (name: string, i: number, ...opts: string[]) => {
+      await h!.dockerOk(['network', 'create', '-d', h!.name, '--ipam-driver', h!.name, '--subnet', subnet(i),
+        '-o', `com.docker.network.bridge.name=cf${u}n${i}`, ...opts, `${h!.name}-${name}`]);
+      return `${h!.name}-${name}`;
+    };
+    nets.masq = await create('masq', 1);
+    nets.noMasq = await create('nomasq', 2, '-o', 'com.docker.network.bridge.enable_ip_masquerade=false');
+    nets.internal = await create('internal', 3, '--internal');
+    nets.noIcc = await create('noicc', 4, '-o', 'com.docker.network.bridge.enable_icc=false');
+  });
+
+  after(async () => {
+    const errors: string[] = [];
+    const step = async (what: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    for (const p of procs.splice(0)) await step('stop a peer server', () => kill(p));
+    for (const s of servers.splice(0)) await step('close a host server', () => new Promise((r) => s.close(() => r())));
+    if (h) await step('stop the harness', () => h!.stop());
+    if (h && saved.snap) {
+      await step('cnm removed its own rules', async () => {
+        assert.doesNotMatch((await run('iptables-save', [])).stdout, /CNM-FORWARD/);
+        if (!saved.cnmTable) assert.doesNotMatch((await run('nft', ['list', 'tables'])).stdout, /inet cnm/);
+      });
+    }
+    if (nsMade) await step('delete the outside netns', async () => void (await ipOk('netns', 'del', outNs)));
+    if (saved.snap) {
+      const snap = saved.snap;
+      await step('restore the host firewall', () => restoreFirewall(snap));
+      await step('the host firewall is as before', async () => assert.deepEqual(await firewallDiff(snap), []));
+    }
+    if (errors.length > 0) throw new Error(`cleanup: ${errors.join('; ')}`);
+  });
+
+  function kill(p: ChildProcess): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGKILL');
+    return exited;
+  }
+
+  /** peer-tool server in the outside netns; resolves once bound. */
+  async function serveOutside(proto: 'tcp' | 'udp', port: number): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', outNs, process.execPath, PEER, 'serve', proto, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`peer server exited ${code}`)));
+    });
+  }
+
+  /** What a peer-tool server at ip:port saw as our address, asked from the outside netns or the host; null if nothing answered. */
+  async function ask(from: 'outside' | 'host', proto: 'tcp' | 'udp', ip: string, port: number, timeoutMs = 2000): Promise<string | null> {
+    const cmd = [process.execPath, PEER, 'ask', proto, ip, String(port), String(timeoutMs)];
+    const r = from === 'host' ? await run(cmd[0], cmd.slice(1)) : await run('ip', ['netns', 'exec', outNs, ...cmd]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  /** A container whose main process is a peer-tool TCP server on 7100 (and a UDP one on 7101). */
+  async function container(net: string, ...extra: string[]): Promise<{ id: string; ip: string }> {
+    const id = await h!.dockerOk(['run', '-d', '--network', net, ...NODE_MOUNTS, ...extra, h!.image, 'sh', '-c',
+      '/usr/bin/node /peer/peer-tool.js serve udp 7101 & exec /usr/bin/node /peer/peer-tool.js serve tcp 7100']);
+    const ip = await h!.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
+    await eventually(`the server in ${id.slice(0, 12)}`, async () => (await h!.docker(['exec', id, 'nc', '-w', '2', '127.0.0.1', '7100'])).code === 0);
+    return { id, ip };
+  }
+
+  /** busybox nc in a container: the address the peer-tool server at ip:port saw, or null when it could not connect. */
+  async function nc(c: { id: string }, ip: string, port: number): Promise<string | null> {
+    const r = await h!.docker(['exec', c.id, 'nc', '-w', '2', ip, String(port)]);
+    return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
+  }
+
+  async function ping(c: { id: string }, ip: string): Promise<boolean> {
+    return (await h!.docker(['exec', c.id, 'ping', '-c', '1', '-W', '2', ip])).code === 0;
+  }
+
+  it('a container reaches the outside netns, which sees the host-side address (masquerade)', async () => {
+    const c = await container(nets.masq);
+    assert.equal(await nc(c, OUTSIDE, 7000), HOST_SIDE);
+    assert.ok(await ping(c, OUTSIDE));
+  });
+
+  it('with enable_ip_masquerade=false the outside netns sees the container\'s own address', async () => {
+    const c = await container(nets.noMasq);
+    assert.equal(await nc(c, OUTSIDE, 7000), c.ip);
+  });
+
+  it('an --internal network neither reaches the outside nor is reached from it, yet its containers talk', async () => {
+    const a = await container(nets.internal);
+    const b = await container(nets.internal);
+    assert.equal(await nc(a, OUTSIDE, 7000), null);
+    assert.equal(await ping(a, OUTSIDE), false);
+    assert.equal(await ask('outside', 'tcp', a.ip, 7100), null, 'the outside has a route to it, the firewall drops it');
+    assert.equal(await nc(b, a.ip, 7100), b.ip);
+  });
+
+  it('enable_icc=false blocks container to container but not container to gateway; icc on allows it', async () => {
+    const gw = gatewayOf(4);
+    const server = createServer((s) => s.end(`${s.remoteAddress}\n`));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(7102, gw, () => r()));
+    const a = await container(nets.noIcc);
+    const b = await container(nets.noIcc);
+    assert.equal(await nc(a, b.ip, 7100), null);
+    assert.equal(await ping(a, b.ip), false);
+    assert.ok(await ping(a, gw), 'the gateway answers ping');
+    assert.equal(await nc(a, gw, 7102), a.ip, 'and TCP');
+    const c = await container(nets.masq);
+    const d = await container(nets.masq);
+    assert.equal(await nc(c, d.ip, 7100), c.ip, 'on a network with icc on, containers talk');
+  });
+
+  it('two cnm networks are isolated from each other in both directions', async () => {
+    const a = await container(nets.masq);
+    const b = await container(nets.noMasq);
+    assert.equal(await nc(a, b.ip, 7100), null);
+    assert.equal(await nc(b, a.ip, 7100), null);
+    assert.equal(await ping(a, b.ip), false);
+    assert.equal(await nc(a, OUTSIDE, 7000), HOST_SIDE, 'both still reach the outside');
+    assert.equal(await nc(b, OUTSIDE, 7000), b.ip);
+  });
+
+  it('published TCP and UDP ports answer from the outside netns and from the host, and not after docker rm', async () => {
+    const tcpPort = hostPort;
+    const udpPort = hostPort + 1;
+    const c = await container(nets.masq, '-p', `${tcpPort}:7100/tcp`, '-p', `${udpPort}:7101/udp`);
+    await eventually('the published TCP port from the outside', async () => (await ask('outside', 'tcp', HOST_SIDE, tcpPort)) === OUTSIDE);
+    assert.equal(await ask('outside', 'udp', HOST_SIDE, udpPort), OUTSIDE, 'DNAT keeps the outside source');
+    for (const ip of [HOST_SIDE, '127.0.0.1']) {
+      assert.notEqual(await ask('host', 'tcp', ip, tcpPort), null, `tcp from the host to ${ip}`);
+      assert.notEqual(await ask('host', 'udp', ip, udpPort), null, `udp from the host to ${ip}`);
+    }
+    await h!.dockerOk(['rm', '-f', c.id]);
+    assert.equal(await ask('outside', 'tcp', HOST_SIDE, tcpPort, 1000), null);
+    assert.equal(await ask('outside', 'udp', HOST_SIDE, udpPort, 1000), null);
+    assert.equal(await ask('host', 'tcp', '127.0.0.1', tcpPort, 1000), null);
+    assert.equal(await ask('host', 'udp', '127.0.0.1', udpPort, 1000), null);
+  });
+
+  it('docker run -p with a host IP the host does not have fails, naming the address', async () => {
+    const name = `${h!.name}-badip`;
+    const r = await h!.docker(['run', '-d', '--name', name, '--network', nets.masq, '-p', `198.18.${third}.3:${hostPort}:7100`, h!.image, 'sleep', '60']);
+    await h!.docker(['rm', '-f', name]); // docker run leaves the container it could not start
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`198\\.18\\.${third}\\.3`));
+    assert.match(r.stderr, /not an address of this host/);
+  });
+});
