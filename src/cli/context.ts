@@ -1,5 +1,6 @@
 /** What CLI commands run against: injected so tests can drive the commander program with fakes. */
 import type { Engine } from '../engine/engine';
+import type { DefaultPoolSpec } from '../ipam/default-pools';
 
 export interface GlobalOptions {
   stateDir: string;
@@ -9,6 +10,8 @@ export interface GlobalOptions {
   store?: string;
   /** false: run without touching the host firewall (--no-firewall); undefined: decided by CNM_FIREWALL */
   firewall?: false;
+  /** --default-address-pool (repeatable) or env CNM_DEFAULT_ADDRESS_POOLS; undefined: Docker's default pools */
+  defaultAddressPools?: DefaultPoolSpec[];
 }
 
 export interface CliContext {

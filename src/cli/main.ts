@@ -38,7 +38,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
   let built: Promise<{ engine: Engine; close(): Promise<void> }> | undefined;
   return {
     engine: async (g: GlobalOptions) => {
-      built ??= createWiring({ stateDir: g.stateDir, debug: g.debug, store: g.store, firewall: g.firewall });
+      built ??= createWiring({ stateDir: g.stateDir, debug: g.debug, store: g.store, firewall: g.firewall, defaultPools: g.defaultAddressPools });
       return (await built).engine;
     },
     execInSandbox: execInNetns,

@@ -1,6 +1,7 @@
 /** Builds the commander program and runs it with an injected context (no process globals: testable). */
 import { Command, CommanderError } from 'commander';
 import type { CommandModule } from './command-module';
+import { collect } from './parse';
 import type { CliContext } from './context';
 import { EXIT_OK, reportError } from './errors';
 
@@ -12,6 +13,11 @@ export function buildProgram(ctx: CliContext, modules: CommandModule[]): Command
     .option('--debug', 'print stack traces on errors')
     .option('--store <url>', 'state store: sqlite (embedded, default) or etcd://HOST:PORT[,HOST:PORT...] (env CNM_STORE)')
     .option('--no-firewall', 'do not touch the host firewall: no NAT, isolation or published ports (env CNM_FIREWALL=off)')
+    .option(
+      '--default-address-pool <base=CIDR,size=N>',
+      'pool that networks without --subnet are carved from, replacing Docker\'s defaults (repeatable; env CNM_DEFAULT_ADDRESS_POOLS="base=...,size=...;...")',
+      collect,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.stdout(s),

@@ -22,11 +22,14 @@ function startTime(pid: number): string | undefined {
 /** OwnerProbe over /proc. */
 export class ProcOwnerProbe implements OwnerProbe {
   private cached?: Owner;
+  /** `host`: this host's name when the store is shared by several hosts */
+  constructor(private readonly host?: string) {}
   self(): Owner {
-    this.cached ??= { pid: process.pid, start: startTime(process.pid) ?? '0' };
+    this.cached ??= { pid: process.pid, start: startTime(process.pid) ?? '0', ...(this.host ? { host: this.host } : {}) };
     return this.cached;
   }
   alive(owner: Owner): boolean {
+    if (owner.host !== undefined && owner.host !== this.host) return true;
     return startTime(owner.pid) === owner.start;
   }
 }
@@ -35,6 +38,6 @@ export class ProcOwnerProbe implements OwnerProbe {
 export function isAbandoned(probe: OwnerProbe, owner: Owner | undefined): boolean {
   if (!owner) return true;
   const me = probe.self();
-  if (owner.pid === me.pid && owner.start === me.start) return false;
+  if (owner.pid === me.pid && owner.start === me.start && owner.host === me.host) return false;
   return !probe.alive(owner);
 }

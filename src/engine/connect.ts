@@ -89,7 +89,7 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     ...(published.length > 0 ? { published } : {}),
   };
   // the firewall is only touched when this endpoint changes a rule: published ports, or port isolation (icc off)
-  const touchesFirewall = published.length > 0 || !parseBridgeOptions(net.value.options).icc;
+  const touchesFirewall = published.length > 0 || (net.value.driver !== 'vxlan' && !parseBridgeOptions(net.value.options).icc);
   return UndoStack.run(async (undo) => {
     await claimPair(deps, net, sb, ep);
     undo.push('remove endpoint records', () => dropEndpointRecords(deps, ep));

@@ -13,6 +13,8 @@ export type EngineDriver = NetworkDriver & SandboxAttacher & {
   /** the store instance id stamped on kernel objects (see src/drivers/instance.ts) */
   readonly instance: string;
   reconcile(engineEndpoints: Iterable<string>): Promise<ReconcileReport>;
+  /** Endpoints of the network on other hosts ("host/endpoint"): a multi-host network in use anywhere stays. */
+  inUse?(networkId: string): Promise<string[]>;
 };
 
 export interface EngineDeps {

@@ -2,7 +2,9 @@
 import { InvalidArgumentError } from '../core/errors';
 import { validateObjectName } from '../core/names';
 import { parseBridgeOptions, parseMtu } from '../drivers/bridge/options';
+import { parseVxlanOptions } from '../drivers/vxlan/options';
 import { canonicalIp, cidrContains, networkAddressOf, parseCidr, parseIp } from '../network/ip';
+import { parseAddress, parseCidr as parseIpamCidr, usableRange } from '../ipam/cidr';
 
 export interface NetworkCreateInput {
   name: string;
@@ -26,8 +28,12 @@ export interface FamilyPlan {
   aux: Record<string, string>;
 }
 
+export const NETWORK_DRIVERS = ['bridge', 'vxlan'] as const;
+export type NetworkDriverName = (typeof NETWORK_DRIVERS)[number];
+
 export interface NetworkPlan {
   name: string;
+  driver: NetworkDriverName;
   v4: FamilyPlan;
   v6?: FamilyPlan;
   internal: boolean;
@@ -57,15 +63,42 @@ function splitSubnets(subnets: string[], ipv6: boolean): { v4?: string; v6?: str
   return out;
 }
 
-function inSubnet(plan: { v4?: string; v6?: string }, ip: string, what: string): 'v4' | 'v6' {
+/** The family slot of `ip`, which must lie in that family's subnet; errors show `shown` (e.g. the whole CIDR). */
+function inSubnet(plan: { v4?: string; v6?: string }, ip: string, what: string, shown = ip): 'v4' | 'v6' {
   const fam = parseIp(ip, what).family === 4 ? 'v4' : 'v6';
   const subnet = plan[fam];
-  if (!subnet) throw new InvalidArgumentError(`${what} ${ip} needs an IPv${fam === 'v4' ? 4 : 6} --subnet to belong to`);
-  if (!cidrContains(subnet, ip)) throw new InvalidArgumentError(`${what} ${ip} is outside the subnet ${subnet}`);
+  if (!subnet) throw new InvalidArgumentError(`${what} ${shown} needs an IPv${fam === 'v4' ? 4 : 6} --subnet to belong to`);
+  if (!cidrContains(subnet, ip)) throw new InvalidArgumentError(`${what} ${shown} is outside the subnet ${subnet}`);
   return fam;
 }
 
-function mergedOptions(input: NetworkCreateInput): Record<string, string> {
+/** The gateway the IPAM will pick: the given one, else the first usable address of the ip-range (or subnet). */
+function plannedGateway(fp: FamilyPlan): bigint | undefined {
+  if (fp.gateway) return parseAddress(fp.gateway).value;
+  if (!fp.subnet) return undefined;
+  const first = usableRange(parseIpamCidr(fp.subnet)).first;
+  const range = fp.ipRange ? parseIpamCidr(fp.ipRange).network : first;
+  return range > first ? range : first;
+}
+
+/** An aux address on the gateway or on another aux address would fail later as "already allocated": say why. */
+function checkAuxAddresses(fp: FamilyPlan): void {
+  const gateway = plannedGateway(fp);
+  const seen = new Map<bigint, string>();
+  for (const [name, ip] of Object.entries(fp.aux)) {
+    const v = parseAddress(ip).value;
+    if (v === gateway) {
+      throw new InvalidArgumentError(`--aux-address ${name}=${ip} is the network's gateway${fp.gateway ? '' : ' (the first usable address)'}; choose another address`, {
+        hint: fp.gateway ? undefined : 'or set the gateway elsewhere with --gateway',
+      });
+    }
+    const other = seen.get(v);
+    if (other !== undefined) throw new InvalidArgumentError(`--aux-address ${name}=${ip} is the same address as --aux-address ${other}`);
+    seen.set(v, name);
+  }
+}
+
+function mergedOptions(input: NetworkCreateInput, driver: NetworkDriverName): Record<string, string> {
   const options = { ...(input.options ?? {}) };
   if (input.mtu !== undefined) {
     const mtu = String(parseMtu(input.mtu, '--mtu'));
@@ -73,7 +106,8 @@ function mergedOptions(input: NetworkCreateInput): Record<string, string> {
     if (given !== undefined && given !== mtu) throw new InvalidArgumentError(`--mtu ${mtu} disagrees with --opt mtu=${given}`);
     if (given === undefined) options.mtu = mtu;
   }
-  parseBridgeOptions(options);
+  if (driver === 'vxlan') parseVxlanOptions(options);
+  else parseBridgeOptions(options);
   return options;
 }
 
@@ -81,26 +115,32 @@ function mergedOptions(input: NetworkCreateInput): Record<string, string> {
 export function planNetwork(input: NetworkCreateInput): NetworkPlan {
   validateObjectName(input.name, 'network');
   const driver = input.driver ?? 'bridge';
-  if (driver !== 'bridge') throw new InvalidArgumentError(`driver ${JSON.stringify(driver)} is not supported; available: bridge`);
+  if (!(NETWORK_DRIVERS as readonly string[]).includes(driver)) {
+    throw new InvalidArgumentError(`driver ${JSON.stringify(driver)} is not supported; available: ${NETWORK_DRIVERS.join(', ')}`);
+  }
   const ipv6 = input.ipv6 ?? false;
   const subnets = splitSubnets(input.subnets ?? [], ipv6);
   const plan: NetworkPlan = {
     name: input.name,
+    driver: driver as NetworkDriverName,
     v4: { subnet: subnets.v4, aux: {} },
     v6: ipv6 ? { subnet: subnets.v6, aux: {} } : undefined,
     internal: input.internal ?? false,
-    options: mergedOptions(input),
+    options: mergedOptions(input, driver as NetworkDriverName),
     labels: { ...(input.labels ?? {}) },
   };
   if (input.ipRange) {
     const r = parseCidr(input.ipRange, '--ip-range');
-    const fam = inSubnet(subnets, r.address, '--ip-range');
+    const fam = inSubnet(subnets, r.address, '--ip-range', input.ipRange);
     checkSubnet(input.ipRange, '--ip-range');
+    const subnet = subnets[fam]!;
+    if (r.prefix < parseCidr(subnet).prefix) throw new InvalidArgumentError(`--ip-range ${input.ipRange} is larger than the subnet ${subnet}: it must lie inside it`);
     plan[fam]!.ipRange = input.ipRange;
   }
   if (input.gateway) plan[inSubnet(subnets, input.gateway, '--gateway')]!.gateway = input.gateway;
   for (const [name, ip] of Object.entries(input.auxAddresses ?? {})) {
     plan[inSubnet(subnets, ip, `--aux-address ${name}`)]!.aux[name] = ip;
   }
+  for (const fp of [plan.v4, plan.v6]) if (fp) checkAuxAddresses(fp);
   return plan;
 }

@@ -1,7 +1,7 @@
 /** Engine verbs on networks: create (IPAM first, then the driver, as Docker does), remove, and the pool plumbing. */
 import { ConflictError, isCnmError } from '../core/errors';
 import { UndoStack } from '../core/undo';
-import { GATEWAY_ADDRESS_TYPE, LOCAL_ADDRESS_SPACE, type Ipam } from '../ipam/ipam';
+import { GATEWAY_ADDRESS_TYPE, GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE, type Ipam } from '../ipam/ipam';
 import { addrOf } from '../network/ip';
 import { listJson } from '../store/store';
 import type { EngineDeps } from './deps';
@@ -27,8 +27,8 @@ export async function dropNetworkRecord(deps: EngineDeps, rec: NetworkRecord): P
 }
 
 /** Pool, gateway and aux addresses of one family; each step is undone on a later failure. */
-async function allocatePool(deps: EngineDeps, undo: UndoStack, plan: FamilyPlan, v6: boolean): Promise<PoolRecord> {
-  const pool = await deps.ipam.requestPool({ addressSpace: LOCAL_ADDRESS_SPACE, pool: plan.subnet, subPool: plan.ipRange, v6 });
+async function allocatePool(deps: EngineDeps, undo: UndoStack, plan: FamilyPlan, v6: boolean, addressSpace: string): Promise<PoolRecord> {
+  const pool = await deps.ipam.requestPool({ addressSpace, pool: plan.subnet, subPool: plan.ipRange, v6 });
   undo.push(`release pool ${pool.pool}`, () => deps.ipam.releasePool(pool.poolId));
   const gateway = await deps.ipam.requestAddress({
     poolId: pool.poolId, address: plan.gateway, options: { RequestAddressType: GATEWAY_ADDRESS_TYPE },
@@ -42,28 +42,34 @@ async function allocatePool(deps: EngineDeps, undo: UndoStack, plan: FamilyPlan,
   return { poolId: pool.poolId, subnet: pool.pool, ipRange: pool.subPool || undefined, gateway, auxAddresses: aux };
 }
 
-function ipamData(p: PoolRecord) {
+/** Multi-host networks allocate in the 'global' space, which a shared store makes cluster-wide. */
+function addressSpaceOf(driver: NetworkRecord['driver']): string {
+  return driver === 'vxlan' ? GLOBAL_ADDRESS_SPACE : LOCAL_ADDRESS_SPACE;
+}
+
+function ipamData(p: PoolRecord, addressSpace: string) {
   const aux = Object.fromEntries(Object.entries(p.auxAddresses).map(([k, ip]) => [k, `${ip}/${p.subnet.split('/')[1]}`]));
-  return { addressSpace: LOCAL_ADDRESS_SPACE, pool: p.subnet, gateway: p.gateway, auxAddresses: aux };
+  return { addressSpace, pool: p.subnet, gateway: p.gateway, auxAddresses: aux };
 }
 
 export async function networkCreate(deps: EngineDeps, input: NetworkCreateInput): Promise<NetworkRecord> {
   const plan = planNetwork(input);
   let rec: NetworkRecord = {
-    id: deps.newId(), name: plan.name, driver: 'bridge', state: 'creating', owner: deps.owner.self(),
+    id: deps.newId(), name: plan.name, driver: plan.driver, state: 'creating', owner: deps.owner.self(),
     createdAt: deps.clock().toISOString(), enableIPv6: !!plan.v6, internal: plan.internal, options: plan.options, labels: plan.labels,
   };
   return UndoStack.run(async (undo) => {
     await claimName(deps, rec);
     undo.push('remove network record', () => dropNetworkRecord(deps, rec));
-    rec = { ...rec, ipv4: await allocatePool(deps, undo, plan.v4, false) };
+    const space = addressSpaceOf(rec.driver);
+    rec = { ...rec, ipv4: await allocatePool(deps, undo, plan.v4, false, space) };
     // record the pool before going on, so gc can release it if this process dies
     await deps.store.put(keys.network(rec.id), JSON.stringify(rec));
-    if (plan.v6) rec = { ...rec, ipv6: await allocatePool(deps, undo, plan.v6, true) };
+    if (plan.v6) rec = { ...rec, ipv6: await allocatePool(deps, undo, plan.v6, true, space) };
     await deps.store.put(keys.network(rec.id), JSON.stringify(rec));
     await deps.driver.createNetwork({
       networkId: rec.id, name: rec.name, options: rec.options, internal: rec.internal, enableIPv6: rec.enableIPv6, labels: rec.labels,
-      ipv4Data: rec.ipv4 ? [ipamData(rec.ipv4)] : [], ipv6Data: rec.ipv6 ? [ipamData(rec.ipv6)] : [],
+      ipv4Data: rec.ipv4 ? [ipamData(rec.ipv4, space)] : [], ipv6Data: rec.ipv6 ? [ipamData(rec.ipv6, space)] : [],
     });
     undo.push('delete driver network', () => deps.driver.deleteNetwork(rec.id));
     rec = { ...rec, state: 'ready', owner: undefined };
@@ -92,6 +98,12 @@ export async function finishNetworkRemoval(deps: EngineDeps, rec: NetworkRecord)
 
 export async function networkRemove(deps: EngineDeps, nameOrId: string): Promise<void> {
   const cur = await findNetwork(deps.store, nameOrId);
+  const elsewhere = (await deps.driver.inUse?.(cur.value.id)) ?? [];
+  if (elsewhere.length > 0) {
+    throw new ConflictError(`network ${JSON.stringify(cur.value.name)} has ${elsewhere.length} endpoint(s) on its hosts: ${elsewhere.join(', ')}`, {
+      hint: 'disconnect them on their hosts first',
+    });
+  }
   const rec: NetworkRecord = { ...cur.value, state: 'deleting', owner: deps.owner.self() };
   const key = keys.network(rec.id);
   const ok = await deps.store.txn({ compare: [{ key, modRevision: cur.modRevision }], success: [{ type: 'put', key, value: JSON.stringify(rec) }] });

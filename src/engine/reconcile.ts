@@ -5,6 +5,8 @@
  */
 import { hostVethName } from '../endpoint/naming';
 import { isAbandoned } from '../drivers/owner';
+import { ensureBridgePort } from '../drivers/bridge/reconcile';
+import { LOCAL_ADDRESS_SPACE } from '../ipam/ipam';
 import { addrOf } from '../network/ip';
 import { listJson } from '../store/store';
 import type { EngineDeps } from './deps';
@@ -47,6 +49,28 @@ async function reconcileEndpoints(deps: EngineDeps, report: GcReport): Promise<v
   }
 }
 
+/**
+ * Deleting a bridge releases its ports without deleting them, so after the driver re-created a bridge the
+ * endpoints' host veths are still there but attached to nothing: attach them again (and fix their MTU and up
+ * state). Runs after the driver's reconcile, which re-creates the bridges.
+ */
+async function repairEndpointPorts(deps: EngineDeps, report: GcReport): Promise<void> {
+  const links = new Map((await deps.host.linkList()).map((l) => [l.name, l]));
+  const ready = new Set((await listJson<NetworkRecord>(deps.store, keys.networks)).filter((r) => r.value.state === 'ready').map((r) => r.value.id));
+  const infos = new Map<string, Record<string, unknown>>();
+  for (const { value: ep } of await listJson<EndpointRecord>(deps.store, keys.endpoints)) {
+    const veth = links.get(hostVethName(ep.id));
+    if (ep.state !== 'ready' || !veth || !ready.has(ep.networkId)) continue;
+    if (!infos.has(ep.networkId)) infos.set(ep.networkId, await deps.driver.networkInfo(ep.networkId).catch(() => ({})));
+    const info = infos.get(ep.networkId)!;
+    // the driver names the bridge its ports belong on; a driver without one has nothing to re-attach
+    const bridge = typeof info.bridge === 'string' ? links.get(info.bridge) : undefined;
+    if (!bridge || (info.state !== undefined && info.state !== 'ready')) continue;
+    const fixed = await ensureBridgePort(deps.host, veth, bridge, typeof info.mtu === 'number' ? info.mtu : undefined);
+    if (fixed.length) report.actions.push(`repaired veth ${veth.name} of endpoint ${ep.networkName}/${ep.sandbox}: ${fixed.join(', ')}`);
+  }
+}
+
 async function reconcileNetworks(deps: EngineDeps, report: GcReport): Promise<void> {
   for (const { value: net } of await listJson<NetworkRecord>(deps.store, keys.networks)) {
     if (net.state !== 'creating' && net.state !== 'deleting') continue;
@@ -67,7 +91,8 @@ async function releaseOrphanAddresses(deps: EngineDeps, report: GcReport): Promi
   for (const { value: net } of await listJson<NetworkRecord>(deps.store, keys.networks)) {
     if (net.state !== 'ready') continue;
     for (const pool of [net.ipv4, net.ipv6]) {
-      if (!pool) continue;
+      // a global pool (multi-host network) also holds other hosts' endpoints: only they may release theirs
+      if (!pool || !pool.poolId.startsWith(`${LOCAL_ADDRESS_SPACE}/`)) continue;
       const keep = new Set([...held, ...(pool.gateway ? [addrOf(pool.gateway)] : []), ...Object.values(pool.auxAddresses)]);
       for (const ip of await deps.ipam.listAddresses(pool.poolId)) {
         if (keep.has(ip)) continue;
@@ -101,6 +126,7 @@ export async function reconcile(deps: EngineDeps): Promise<GcReport> {
   const known = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map((r) => r.value.id);
   const driverReport = await deps.driver.reconcile(known);
   report.actions.push(...driverReport.actions);
+  await repairEndpointPorts(deps, report);
   await rebuildFirewall(deps, report);
   return report;
 }

@@ -19,7 +19,7 @@ export interface PoolRecord {
 export interface NetworkRecord {
   id: string;
   name: string;
-  driver: 'bridge';
+  driver: 'bridge' | 'vxlan';
   state: RecordState;
   owner?: Owner;
   createdAt: string;

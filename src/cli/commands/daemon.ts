@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../core/errors';
 import { runDaemon } from '../../plugin/daemon';
 import { DEFAULT_SOCKET_PATH, parseHostPort } from '../../plugin/server';
 import { createWiring } from '../../wiring';
+import { joinCluster } from '../../cluster/membership';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 
@@ -15,6 +16,9 @@ interface DaemonFlags {
   tlsKey?: string;
   gc: boolean;
   firewall: boolean;
+  hostName?: string;
+  underlayIp?: string;
+  underlayDev?: string;
 }
 
 export function register(program: Command, _ctx: CliContext): void {
@@ -28,6 +32,9 @@ export function register(program: Command, _ctx: CliContext): void {
     .option('--tls-key <file>', 'PEM private key for --tcp')
     .option('--no-gc', 'do not reconcile state before serving')
     .option('--no-firewall', 'manage no firewall rules: no NAT, isolation or published ports (also: CNM_FIREWALL=off)')
+    .option('--host-name <name>', 'this host\'s name in a shared --store (default: CNM_HOST_NAME, else the host name)')
+    .option('--underlay-ip <ip>', 'shared --store: the address other hosts send VXLAN traffic to (default: of --underlay-dev)')
+    .option('--underlay-dev <ifname>', 'shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route\'s)')
     .action(async function (this: Command) {
       const g = globalsOf(this);
       const f = this.opts<DaemonFlags>();
@@ -40,10 +47,26 @@ export function register(program: Command, _ctx: CliContext): void {
         { socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, debug: g.debug, gc: f.gc },
         {
           openBackend: async ({ stateDir, debug }) => {
-            const w = await createWiring({ stateDir, debug, store: g.store, firewall: f.firewall && g.firewall !== false ? undefined : false });
+            let sync: { markDirty(vni: number): void } | undefined;
+            const w = await createWiring({
+              stateDir, debug, store: g.store, firewall: f.firewall && g.firewall !== false ? undefined : false, defaultPools: g.defaultAddressPools,
+              hostName: f.hostName, onSegmentChanged: (vni) => sync?.markDirty(vni), backgroundLinkDeletion: true,
+            });
+            // a shared store: register this host (leased) and keep its vxlan devices in sync with the cluster
+            const member = await joinCluster(w, { ip: f.underlayIp, dev: f.underlayDev }).catch(async (err) => {
+              await w.close();
+              throw err;
+            });
+            sync = member?.sync;
             // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart
             if (!f.gc) await w.firewall?.trySync('rebuild the firewall at daemon start');
-            return { driver: w.driver, ipam: w.ipam, gc: () => w.engine.gc(), close: () => w.close() };
+            return {
+              driver: w.driver, ipam: w.ipam, gc: () => w.engine.gc(),
+              close: async () => {
+                await member?.leave();
+                await w.close();
+              },
+            };
           },
         },
       );

@@ -8,6 +8,7 @@ import type {
 } from '../driver';
 import { ProcOwnerProbe, type OwnerProbe } from '../owner';
 import { attachEndpoint, canRoute, detachEndpoint, setDefaultRoute } from './attach';
+import type { EndpointDeletions } from './endpoint-deletions';
 import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from './endpoint-ops';
 import { programExternalConnectivity, revokeExternalConnectivity } from './external-connectivity';
 import type { FirewallHook } from './firewall-hook';
@@ -25,6 +26,10 @@ export interface BridgeDriverDeps {
   log?: UndoLogger;
   /** the firewall (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
   firewall?: FirewallHook;
+  /** background veth deletion for DeleteEndpoint (shared with the vxlan driver); absent: delete before answering */
+  deletions?: EndpointDeletions;
+  /** failures of background work; default: a process warning */
+  warn?: (message: string) => void;
 }
 
 export class BridgeDriver implements NetworkDriver, SandboxAttacher {
@@ -34,6 +39,7 @@ export class BridgeDriver implements NetworkDriver, SandboxAttacher {
   constructor(deps: BridgeDriverDeps) {
     this.deps = {
       host: deps.host, store: deps.store, owner: deps.owner ?? new ProcOwnerProbe(), instance: deps.instance, log: deps.log, firewall: deps.firewall,
+      deletions: deps.deletions, warn: deps.warn,
     };
   }
 

@@ -1,6 +1,6 @@
 /** The Docker endpoint verbs of the bridge driver: CreateEndpoint, Join, Leave, DeleteEndpoint, EndpointOperInfo. */
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../core/errors';
+import { ConflictError, errorMessage, NotFoundError } from '../../core/errors';
 import { UndoStack } from '../../core/undo';
 import { endpointAlias, hostVethName, macFromIPv4, peerVethName, randomMac, validateMac } from '../../endpoint/naming';
 import { createVethInHost, deleteLinkIfExists } from '../../endpoint/veth';
@@ -8,7 +8,7 @@ import { addrOf } from '../../network/ip';
 import { getJson } from '../../store/store';
 import type { CreateEndpointRequest, EndpointInterface, JoinRequest, JoinResponse } from '../driver';
 import { dockerExposedPorts, dockerPortMap, EXPOSED_PORTS, PORT_MAP } from './docker-ports';
-import type { NetworkOpsDeps } from './network-ops';
+import { deleteLinkOffLoop, type NetworkOpsDeps } from './network-ops';
 import { endpointKey, loadReadyNetwork, loadNetwork, type BridgeEndpointRecord } from './records';
 
 function macFor(iface: EndpointInterface): string {
@@ -75,14 +75,33 @@ export async function leaveDockerEndpoint(deps: NetworkOpsDeps, networkId: strin
   await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, sandboxKey: undefined }));
 }
 
-/** Idempotent: Docker retries and also calls it for endpoints it never finished creating. */
+/**
+ * Idempotent: Docker retries and also calls it for endpoints it never finished creating. With `deps.deletions` the
+ * veth is deleted after the answer (it is ~60 % of a `docker run`'s plugin time, and dockerd only waits for it):
+ * the record says 'deleting' with this process as owner until the link is gone, so a crash in between leaves work
+ * that reconcile finishes, and DeleteNetwork waits for it (endpoint-deletions.ts).
+ */
 export async function deleteDockerEndpoint(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<void> {
   const ep = await loadEndpoint(deps, endpointId);
   if (!ep || ep.networkId !== networkId) return;
-  await deps.store.put(endpointKey(ep.id), JSON.stringify({ ...ep, state: 'deleting', owner: deps.owner.self() }));
-  await deleteLinkIfExists(deps.host, ep.hostIfname);
-  await deps.store.delete(endpointKey(ep.id));
+  // a retry while the first call's deletion is still running: that one finishes the job
+  if (deps.deletions?.has(ep.id)) return;
+  const key = endpointKey(ep.id);
+  const deleting: BridgeEndpointRecord = { ...ep, state: 'deleting', owner: deps.owner.self() };
+  await deps.store.put(key, JSON.stringify(deleting));
+  // now, not after the veth: the firewall leaves 'deleting' endpoints out, and the next container may want the port
   if (ep.published?.length) await deps.firewall?.trySync(`remove the published ports of endpoint ${endpointId}`);
+  const finish = async (): Promise<void> => {
+    await deleteLinkOffLoop(deps, ep.hostIfname);
+    await deps.store.delete(key);
+  };
+  if (!deps.deletions) return finish();
+  deps.deletions.start(networkId, ep.id, () => finish().catch(async (err: unknown) => {
+    // nobody waits for this answer: say it, and hand the record to gc (no owner counts as abandoned)
+    const warn = deps.warn ?? ((m: string) => process.emitWarning(m));
+    warn(`could not delete veth ${ep.hostIfname} of endpoint ${ep.id}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
+    await deps.store.put(key, JSON.stringify({ ...deleting, owner: undefined })).catch(() => undefined);
+  }));
 }
 
 export async function dockerEndpointInfo(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<Record<string, unknown>> {

@@ -7,6 +7,7 @@ import { getJson, type Store } from '../../store/store';
 import { deleteLinkIfExists } from '../../endpoint/veth';
 import type { CreateNetworkRequest, IpamData } from '../driver';
 import type { OwnerProbe } from '../owner';
+import type { EndpointDeletions } from './endpoint-deletions';
 import type { FirewallHook } from './firewall-hook';
 import { defaultBridgeName, parseBridgeOptions } from './options';
 import { bridgeNameKey, networkKey, type BridgeNetworkRecord } from './records';
@@ -20,6 +21,10 @@ export interface NetworkOpsDeps {
   log?: UndoLogger;
   /** the firewall (NAT, isolation, published ports); absent when disabled */
   firewall?: FirewallHook;
+  /** DeleteEndpoint deletes veths in the background through this; absent: before answering */
+  deletions?: EndpointDeletions;
+  /** told about failures nobody waits for (a background veth deletion); default: a process warning */
+  warn?: (message: string) => void;
 }
 
 function gatewayOf(data: IpamData[], family: string): string | undefined {
@@ -96,13 +101,20 @@ export async function createBridgeNetwork(deps: NetworkOpsDeps, req: CreateNetwo
   }, deps.log);
 }
 
+/** Delete a link through the background deleter when there is one (off the event loop), else on this thread. */
+export function deleteLinkOffLoop(deps: NetworkOpsDeps, name: string): Promise<boolean> {
+  return deps.deletions ? deps.deletions.deleter.deleteLink(name) : deleteLinkIfExists(deps.host, name);
+}
+
 /** Idempotent (Docker ignores DeleteNetwork errors and may retry): an unknown network is not an error. */
 export async function deleteBridgeNetwork(deps: NetworkOpsDeps, networkId: string): Promise<void> {
   const cur = await getJson<BridgeNetworkRecord>(deps.store, networkKey(networkId));
   if (!cur) return;
   const rec: BridgeNetworkRecord = { ...cur.value, state: 'deleting', owner: deps.owner.self() };
   await deps.store.put(networkKey(networkId), JSON.stringify(rec));
-  await deleteLinkIfExists(deps.host, rec.bridge);
+  // veths still being deleted in the background would outlive the bridge as detached links: wait for them
+  await deps.deletions?.settled(networkId);
+  await deleteLinkOffLoop(deps, rec.bridge);
   await releaseRecord(deps.store, rec);
   await deps.firewall?.trySync(`remove the rules of network ${networkId}`);
 }

@@ -1,9 +1,10 @@
 /**
  * Bridge-driver half of reconcile: the store is the source of truth. Unfinished records are rolled back,
- * ready bridges that vanished are re-created, ready endpoints without a veth are marked broken, and links
- * this store instance made (alias "cnm:net:<instance>:..." / "cnm:ep:<instance>:...") that no record knows are deleted.
+ * ready bridges that vanished are re-created, ready endpoints without a veth are marked broken, ready endpoints
+ * whose veth lost its bridge (deleting a bridge releases its ports, it does not delete them) are re-attached, and
+ * links this store instance made (alias "cnm:net:<instance>:..." / "cnm:ep:<instance>:...") that no record knows are deleted.
  */
-import type { Link } from '../../netlink/handle';
+import type { Link, NetlinkHandle } from '../../netlink/handle';
 import { networkIdFromAlias, setupBridge } from '../../network/bridge-setup';
 import { endpointIdFromAlias, hostVethName } from '../../endpoint/naming';
 import { deleteLinkIfExists } from '../../endpoint/veth';
@@ -14,6 +15,40 @@ import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, bridgeNameKey, endpointKey, networkK
 
 export interface ReconcileReport {
   actions: string[];
+}
+
+/**
+ * Equivalent to: `ip link set <veth> master <bridge> mtu <mtu> up`, each step only when the link differs.
+ * Resolves what was repaired (empty when the port was fine), for the gc report.
+ */
+export async function ensureBridgePort(host: NetlinkHandle, veth: Link, bridge: Link, mtu?: number): Promise<string[]> {
+  const fixed: string[] = [];
+  if (veth.masterIndex !== bridge.index) {
+    await host.linkSetMaster(veth.name, bridge.name);
+    fixed.push(`attached to ${bridge.name}`);
+  }
+  if (mtu !== undefined && veth.mtu !== mtu) {
+    await host.linkSetMtu(veth.name, mtu);
+    fixed.push(`mtu ${veth.mtu} -> ${mtu}`);
+  }
+  if (!veth.up) {
+    await host.linkSetUp(veth.name);
+    fixed.push('set up');
+  }
+  return fixed;
+}
+
+/** Re-attach the host veths of ready Docker endpoints whose bridge port is gone (e.g. the bridge was re-created). */
+async function repairDockerEndpointPorts(deps: NetworkOpsDeps, links: Map<string, Link>, report: ReconcileReport): Promise<void> {
+  const nets = new Map((await listJson<BridgeNetworkRecord>(deps.store, NETWORKS_PREFIX)).map(({ value }) => [value.id, value]));
+  for (const { value: ep } of await listJson<BridgeEndpointRecord>(deps.store, ENDPOINTS_PREFIX)) {
+    const net = nets.get(ep.networkId);
+    const veth = links.get(ep.hostIfname);
+    const bridge = net && links.get(net.bridge);
+    if (ep.state !== 'ready' || net?.state !== 'ready' || !veth || !bridge) continue;
+    const fixed = await ensureBridgePort(deps.host, veth, bridge, net.mtu);
+    if (fixed.length) report.actions.push(`repaired veth ${veth.name} of endpoint ${ep.id}: ${fixed.join(', ')}`);
+  }
 }
 
 async function reconcileNetworks(deps: NetworkOpsDeps, links: Map<string, Link>, report: ReconcileReport): Promise<Set<string>> {
@@ -83,6 +118,8 @@ export async function reconcileBridgeDriver(deps: NetworkOpsDeps, engineEndpoint
   const byName = new Map(links.map((l) => [l.name, l]));
   const networks = await reconcileNetworks(deps, byName, report);
   const endpoints = await reconcileDockerEndpoints(deps, byName, report);
+  // links again: bridges may have been re-created above
+  await repairDockerEndpointPorts(deps, new Map((await deps.host.linkList()).map((l) => [l.name, l])), report);
   for (const id of engineEndpoints) endpoints.add(id);
   await removeOrphanLinks(deps, await deps.host.linkList(), networks, endpoints, report);
   return report;

@@ -11,6 +11,8 @@ export interface Owner {
   pid: number;
   /** process start time (clock ticks since boot), so a recycled pid is not mistaken for the owner */
   start: string;
+  /** the host (shared store): another host's process cannot be probed, so its records are never taken for abandoned */
+  host?: string;
 }
 
 export interface BridgeNetworkRecord {

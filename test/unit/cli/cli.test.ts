@@ -45,6 +45,34 @@ describe('cnm CLI', () => {
     assert.equal(seen[0].stateDir, '/tmp/x');
   });
 
+  it('passes repeated --default-address-pool values to the engine factory, in order', async () => {
+    const r = await cnm('--default-address-pool', 'base=10.80.0.0/16,size=24', '--default-address-pool', 'base=fd00:80::/48,size=64', 'network', 'ls');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(seen[0].defaultAddressPools, [{ base: '10.80.0.0/16', size: 24 }, { base: 'fd00:80::/48', size: 64 }]);
+  });
+
+  it('takes the default pools from CNM_DEFAULT_ADDRESS_POOLS when no flag is given, and none when neither is', async () => {
+    const saved = process.env.CNM_DEFAULT_ADDRESS_POOLS;
+    try {
+      delete process.env.CNM_DEFAULT_ADDRESS_POOLS;
+      assert.equal((await cnm('network', 'ls')).code, 0);
+      assert.equal(seen[0].defaultAddressPools, undefined);
+      process.env.CNM_DEFAULT_ADDRESS_POOLS = 'base=10.81.0.0/16,size=24;base=10.82.0.0/16,size=20';
+      assert.equal((await cnm('network', 'ls')).code, 0);
+      assert.deepEqual(seen[1].defaultAddressPools, [{ base: '10.81.0.0/16', size: 24 }, { base: '10.82.0.0/16', size: 20 }]);
+    } finally {
+      if (saved === undefined) delete process.env.CNM_DEFAULT_ADDRESS_POOLS;
+      else process.env.CNM_DEFAULT_ADDRESS_POOLS = saved;
+    }
+  });
+
+  it('rejects a bad --default-address-pool with exit code 2, naming it, before building the engine', async () => {
+    const r = await cnm('--default-address-pool', 'base=10.80.0.0/16,size=8', 'network', 'ls');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^cnm: --default-address-pool "base=10\.80\.0\.0\/16,size=8": size 8 is smaller than the base's prefix length 16; allowed: 16 to 32/);
+    assert.deepEqual(seen, []);
+  });
+
   it('leaves the firewall choice to CNM_FIREWALL when --no-firewall is not given', async () => {
     const r = await cnm('network', 'ls');
     assert.equal(r.code, 0, r.err);

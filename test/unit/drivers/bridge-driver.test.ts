@@ -102,4 +102,21 @@ describe('BridgeDriver Docker verbs', () => {
     assert.deepEqual(report.actions, []);
     assert.ok(kernel.link(null, 'vcnm93297eaf4c9'));
   });
+
+  it('gc re-attaches a ready Docker endpoint\'s veth to its re-created bridge', async () => {
+    await driver.createNetwork(createReq({ options: { 'com.docker.network.bridge.name': 'br-dock', 'com.docker.network.driver.mtu': '1400' } }));
+    await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24' }, options: {} });
+    const host = new FakeNetnsOps(kernel).openHandle(null);
+    await host.linkDel('br-dock');
+    await host.linkSetDown('vcnm93297eaf4c9');
+    const report = await driver.reconcile([]);
+    const veth = kernel.link(null, 'vcnm93297eaf4c9')!;
+    assert.equal(veth.masterIndex, kernel.link(null, 'br-dock')!.index);
+    assert.equal(veth.up, true);
+    assert.equal(veth.mtu, 1400);
+    assert.deepEqual(report.actions, [
+      `re-created missing bridge br-dock of network ${NID}`,
+      `repaired veth vcnm93297eaf4c9 of endpoint ${EID}: attached to br-dock, set up`,
+    ]);
+  });
 });

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../../src/core/errors';
+import { Engine } from '../../../src/engine/engine';
+import { StoreIpam } from '../../../src/ipam/allocator';
+import { configuredDefaultPools } from '../../../src/ipam/default-pool-spec';
 import { allocated, makeHarness, type Harness } from './harness';
 
 describe('engine networks', () => {
@@ -29,6 +32,19 @@ describe('engine networks', () => {
     });
     assert.ok(h.kernel.link(null, 'br-test'));
     assert.deepEqual(await allocated(h), { '10.20.0.0/24': ['10.20.0.5', '10.20.0.254'] });
+  });
+
+  it('takes an aux address anywhere but on the gateway, which with an ip-range is the range\'s first address', async () => {
+    const net = await h.engine.networkCreate({ name: 'n1', subnets: ['10.20.0.0/24'], ipRange: '10.20.0.128/25', auxAddresses: { r: '10.20.0.1' } });
+    assert.equal(net.ipv4?.gateway, '10.20.0.128/24');
+    assert.deepEqual(await allocated(h), { '10.20.0.0/24': ['10.20.0.1', '10.20.0.128'] });
+  });
+
+  it('carves a network without --subnet from the configured default pools', async () => {
+    const ipam = new StoreIpam({ store: h.store, defaultPools: { local: configuredDefaultPools(['base=10.77.0.0/16,size=26']) } });
+    const engine = new Engine({ ...h.deps, ipam });
+    assert.equal((await engine.networkCreate({ name: 'p1' })).ipv4?.subnet, '10.77.0.0/26');
+    assert.equal((await engine.networkCreate({ name: 'p2' })).ipv4?.subnet, '10.77.0.64/26');
   });
 
   it('creates a dual-stack network with both gateways on the bridge', async () => {
@@ -84,7 +100,13 @@ describe('engine networks', () => {
     ['an invalid CIDR', { name: 'b', subnets: ['10.0.0.0/33'] }, '10.0.0.0/33'],
     ['host bits set', { name: 'b', subnets: ['10.0.0.1/24'] }, '10.0.0.1/24'],
     ['a gateway outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], gateway: '10.0.1.1' }, '10.0.1.1'],
-    ['an ip-range outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.1.0.0/25' }, '10.1.0.0'],
+    ['an ip-range outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.1.0.0/25' }, '--ip-range 10.1.0.0/25 is outside the subnet 10.0.0.0/24'],
+    ['an ip-range larger than the subnet', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.0/16' }, '--ip-range 10.0.0.0/16 is larger than the subnet 10.0.0.0/24'],
+    ['an aux address on the default gateway', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { r: '10.0.0.1' } }, "--aux-address r=10.0.0.1 is the network's gateway"],
+    ['an aux address on the given gateway', { name: 'b', subnets: ['10.0.0.0/24'], gateway: '10.0.0.254', auxAddresses: { r: '10.0.0.254' } }, "r=10.0.0.254 is the network's gateway"],
+    ['an aux address on the gateway of an ip-range', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.128/25', auxAddresses: { r: '10.0.0.128' } }, "r=10.0.0.128 is the network's gateway"],
+    ['an aux address on the IPv6 gateway', { name: 'b', subnets: ['10.0.0.0/24', 'fd00:9::/64'], ipv6: true, auxAddresses: { r: 'fd00:9::1' } }, "r=fd00:9::1 is the network's gateway"],
+    ['two aux addresses on one address', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { a: '10.0.0.9', b: '10.0.0.9' } }, 'b=10.0.0.9 is the same address as --aux-address a'],
     ['an aux address outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { r: '10.9.0.1' } }, '10.9.0.1'],
     ['an IPv6 subnet without --ipv6', { name: 'b', subnets: ['fd00::/64'] }, 'fd00::/64'],
     ['two IPv4 subnets', { name: 'b', subnets: ['10.0.0.0/24', '10.1.0.0/24'] }, '10.1.0.0/24'],

@@ -84,6 +84,30 @@ describe('engine reconcile (gc)', () => {
     assert.deepEqual(noMac(await snapshot(h)), noMac(clean));
   });
 
+  it('re-attaches the veths of ready endpoints to a re-created bridge, up and with the network MTU', async () => {
+    await h.engine.networkCreate({ name: 'jumbo', subnets: ['10.62.0.0/24'], options: { 'bridge.name': 'br-jumbo', mtu: '1400' } });
+    const ep = await h.engine.connect('net', 'sb1');
+    const ep2 = await h.engine.connect('jumbo', 'sb1');
+    const host = h.netns.openHandle(null);
+    await host.linkDel('br-net');
+    await host.linkDel('br-jumbo');
+    await host.linkSetDown(ep2.hostIfname);
+    await host.linkSetMtu(ep2.hostIfname, 1500);
+    host.close();
+    assert.equal(h.kernel.link(null, ep.hostIfname)?.masterIndex, undefined, 'the fake kernel releases the ports, like Linux');
+    const report = await h.engine.gc();
+    for (const [veth, bridge, mtu] of [[ep.hostIfname, 'br-net', 1500], [ep2.hostIfname, 'br-jumbo', 1400]] as const) {
+      const link = h.kernel.link(null, veth)!;
+      assert.equal(link.masterIndex, h.kernel.link(null, bridge)!.index, `${veth} is a port of ${bridge}`);
+      assert.equal(link.up, true);
+      assert.equal(link.mtu, mtu);
+    }
+    assert.ok(report.actions.includes(`repaired veth ${ep.hostIfname} of endpoint net/sb1: attached to br-net`), report.actions.join('\n'));
+    assert.ok(report.actions.includes(`repaired veth ${ep2.hostIfname} of endpoint jumbo/sb1: attached to br-jumbo, mtu 1500 -> 1400, set up`));
+    assert.deepEqual((await h.engine.endpointList()).map((e) => e.state), ['ready', 'ready']);
+    assert.deepEqual((await h.engine.gc()).actions, [], 'a second gc finds nothing to repair');
+  });
+
   it('deletes links this instance made that no record knows, and keeps other instances\' and foreign ones', async () => {
     const host = h.netns.openHandle(null);
     await host.linkAdd({ kind: 'bridge', name: 'br-old', alias: 'cnm:net:i1:deadbeef' });
