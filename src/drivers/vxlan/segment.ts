@@ -1,0 +1,91 @@
+/**
+ * A vxlan network's presence on one host: a bridge made by the bridge driver's own CreateNetwork (so the anycast
+ * gateway, endpoint veths, firewall rules and reconcile of bridges are the bridge driver's, unchanged) plus a
+ * vxlan device enslaved to it. Made when the first local endpoint arrives, removed when the last one leaves.
+ */
+import { isIP } from 'node:net';
+import { NotFoundError } from '../../core/errors';
+import { UndoStack } from '../../core/undo';
+import { requireHost } from '../../cluster/host-registry';
+import { clusterKeys, type VxlanNetworkRecord } from '../../cluster/records';
+import { deleteLinkIfExists } from '../../endpoint/veth';
+import { addrOf, canonicalIp } from '../../network/ip';
+import { getJson } from '../../store/store';
+import type { IpamData } from '../driver';
+import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from '../bridge/network-ops';
+import { networkKey, type BridgeNetworkRecord } from '../bridge/records';
+import { segmentBridgeName, vxlanAlias, vxlanDeviceName, VXLAN_OVERHEAD } from './options';
+
+export interface VxlanDeps extends NetworkOpsDeps {
+  /** this host's registered name (cluster/hosts/<name>) */
+  hostName: string;
+}
+
+export interface LocalSegment {
+  bridge: BridgeNetworkRecord;
+  vxlanDevice: string;
+  mtu: number;
+}
+
+function ipamData(rec: VxlanNetworkRecord, family: 4 | 6): IpamData[] {
+  const subnet = rec.subnets.find((s) => isIP(addrOf(s)) === family);
+  const gateway = family === 4 ? rec.gatewayV4 : rec.gatewayV6;
+  return subnet ? [{ pool: subnet, gateway }] : [];
+}
+
+/** The MTU on this host: the network's own, else the underlay interface's minus the VXLAN overhead. */
+export async function segmentMtu(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<{ mtu: number; underlayDev: string; local: string }> {
+  const me = await requireHost(deps.store, deps.hostName);
+  const underlayDev = rec.device ?? me.underlayDev;
+  const link = await deps.host.linkByName(underlayDev);
+  if (!link) throw new NotFoundError('underlay interface', underlayDev, { hint: 'check --opt vxlan.device or the daemon\'s --underlay-dev' });
+  let local = me.underlayIp;
+  if (rec.local) {
+    // a forced source address only applies on the host that has it
+    const mine = (await deps.host.addrList()).some((a) => canonicalIp(addrOf(a.cidr)) === rec.local);
+    if (mine) local = rec.local;
+  }
+  return { mtu: rec.mtu ?? link.mtu - VXLAN_OVERHEAD, underlayDev, local };
+}
+
+/** Idempotent: makes what is missing of the bridge and the vxlan device; undoes what it made on failure. */
+export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<LocalSegment> {
+  const vxlanDevice = vxlanDeviceName(rec.vni);
+  const existing = (await getJson<BridgeNetworkRecord>(deps.store, networkKey(rec.id)))?.value;
+  if (existing?.state === 'ready' && existing.mtu && (await deps.host.linkByName(vxlanDevice))) {
+    return { bridge: existing, vxlanDevice, mtu: existing.mtu };
+  }
+  const { mtu, underlayDev, local } = await segmentMtu(deps, rec);
+  return UndoStack.run(async (undo) => {
+    let bridge = existing;
+    if (!bridge) {
+      bridge = await createBridgeNetwork(deps, {
+        networkId: rec.id,
+        options: { 'bridge.name': segmentBridgeName(rec.vni), mtu: String(mtu) },
+        ipv4Data: ipamData(rec, 4), ipv6Data: ipamData(rec, 6), internal: rec.internal, enableIPv6: rec.ipv6,
+      });
+      undo.push(`remove the local bridge of vxlan network ${rec.id}`, () => deleteBridgeNetwork(deps, rec.id));
+    }
+    if (!(await deps.host.linkByName(vxlanDevice))) {
+      // learning off: remote MACs come only from the FDB entries cnm programs; proxy: ARP/NDP answered locally
+      await deps.host.linkAdd({
+        kind: 'vxlan', name: vxlanDevice, vni: rec.vni, port: rec.port, local, device: underlayDev, learning: false, proxy: true,
+        master: bridge.bridge, mtu, alias: vxlanAlias(rec.id, deps.instance), up: true,
+      });
+    }
+    return { bridge, vxlanDevice, mtu: bridge.mtu ?? mtu };
+  }, deps.log);
+}
+
+/** Whether this host still has endpoint records in the segment. */
+export async function hasLocalEndpoints(deps: VxlanDeps, vni: number): Promise<boolean> {
+  return (await deps.store.list(clusterKeys.hostEndpoints(vni, deps.hostName))).length > 0;
+}
+
+/** Removes the host's part of the segment; unless `force`, only when no local endpoint is left. */
+export async function releaseLocalSegment(deps: VxlanDeps, networkId: string, vni: number, force = false): Promise<boolean> {
+  if (!force && (await hasLocalEndpoints(deps, vni))) return false;
+  await deleteLinkIfExists(deps.host, vxlanDeviceName(vni));
+  await deleteBridgeNetwork(deps, networkId);
+  return true;
+}

@@ -1,0 +1,219 @@
+/**
+ * The vxlan driver: one L2 segment (a VNI) across hosts. The network record, its VNI and the endpoints live in the
+ * shared store; each host with endpoints has a bridge (the bridge driver's, with the anycast gateway) and a vxlan
+ * device enslaved to it, made lazily. Remote endpoints are reached through static FDB and neighbor entries that
+ * each daemon's ClusterSync programs from the endpoint records this driver writes.
+ */
+import { ConflictError, UnsupportedError } from '../../core/errors';
+import { KeyedMutex } from '../../plugin/keyed-mutex';
+import { loadHost } from '../../cluster/host-registry';
+import { clusterKeys, VXLAN_ENDPOINTS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type VxlanNetworkRecord } from '../../cluster/records';
+import { addrOf } from '../../network/ip';
+import { getJson, listJson } from '../../store/store';
+import type {
+  AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
+  EndpointInterface, JoinRequest, JoinResponse, NetworkDriver, SandboxAttacher,
+} from '../driver';
+import { attachEndpoint, detachEndpoint, setDefaultRoute } from '../bridge/attach';
+import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from '../bridge/endpoint-ops';
+import { programExternalConnectivity, revokeExternalConnectivity } from '../bridge/external-connectivity';
+import { endpointKey, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from '../bridge/records';
+import { parseVxlanOptions, segmentBridgeName, vxlanDeviceName } from './options';
+import { claimVxlanNetwork, findVxlanNetwork, loadVxlanNetwork, releaseVxlanNetwork } from './records';
+import { reconcileVxlanDriver } from './reconcile';
+import { ensureLocalSegment, releaseLocalSegment, segmentMtu, type VxlanDeps } from './segment';
+
+export interface VxlanDriverOptions {
+  /** false for the embedded store: vxlan networks are then refused */
+  clustered: boolean;
+  /** told when a local segment is ready or changed, so the sync programs it at once (the daemon's ClusterSync) */
+  onSegmentChanged?: (vni: number) => void;
+}
+
+export class VxlanDriver implements NetworkDriver, SandboxAttacher {
+  readonly type = 'vxlan';
+  /** per-network: a lazy setup must not race the teardown of the same segment in this process */
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly deps: VxlanDeps, private readonly opts: VxlanDriverOptions) {}
+
+  get instance(): string {
+    return this.deps.instance;
+  }
+
+  capabilities(): DriverCapabilities {
+    // a non-swarm dockerd refuses scope "global" (shared/docs/dockerd-facts.md): every host creates its own copy
+    return { scope: 'local', connectivityScope: 'global' };
+  }
+
+  private requireCluster(): void {
+    if (!this.opts.clustered) {
+      throw new UnsupportedError('the vxlan driver needs a store shared by every host', {
+        hint: 'run cnm with --store etcd://HOST:PORT[,HOST:PORT...] (or CNM_STORE) on every host',
+      });
+    }
+  }
+
+  async createNetwork(req: CreateNetworkRequest): Promise<void> {
+    this.requireCluster();
+    const opts = parseVxlanOptions(req.options);
+    if (req.ipv4Data.length > 1 || req.ipv6Data.length > 1) throw new ConflictError('the vxlan driver takes one subnet per address family');
+    const rec: Omit<VxlanNetworkRecord, 'vni'> = {
+      id: req.networkId, port: opts.port, device: opts.device, local: opts.local, mtu: opts.mtu,
+      gatewayV4: req.ipv4Data[0]?.gateway || undefined, gatewayV6: req.ipv6Data[0]?.gateway || undefined,
+      subnets: [...req.ipv4Data, ...req.ipv6Data].map((d) => d.pool), internal: req.internal ?? false,
+      ipv6: req.enableIPv6 ?? req.ipv6Data.length > 0,
+    };
+    await claimVxlanNetwork(this.deps.store, rec, opts.vni);
+  }
+
+  /** Idempotent. Refused while any host has endpoints (see inUse). */
+  async deleteNetwork(networkId: string): Promise<void> {
+    const rec = await findVxlanNetwork(this.deps.store, networkId);
+    if (!rec) return;
+    const users = await this.inUse(networkId);
+    if (users.length > 0) throw new ConflictError(`vxlan network ${networkId} still has endpoints: ${users.join(', ')}`);
+    await this.locks.run([networkId], () => releaseLocalSegment(this.deps, networkId, rec.vni, true));
+    await releaseVxlanNetwork(this.deps.store, rec);
+  }
+
+  /** Endpoints on every host ("host/endpoint"): a network in use anywhere cannot be removed. */
+  async inUse(networkId: string): Promise<string[]> {
+    const rec = await findVxlanNetwork(this.deps.store, networkId);
+    if (!rec) return [];
+    return (await this.deps.store.list(clusterKeys.vniEndpoints(rec.vni))).map((kv) => {
+      const p = parseEndpointKey(kv.key)!;
+      return `${p.host}/${p.id.slice(0, 12)}`;
+    });
+  }
+
+  private async publish(rec: VxlanNetworkRecord, ep: Omit<ClusterEndpointRecord, 'vni' | 'host' | 'networkId'>): Promise<void> {
+    const full: ClusterEndpointRecord = { ...ep, networkId: rec.id, vni: rec.vni, host: this.deps.hostName };
+    await this.deps.store.put(clusterKeys.endpoint(rec.vni, this.deps.hostName, ep.id), JSON.stringify(full));
+    this.opts.onSegmentChanged?.(rec.vni);
+  }
+
+  private async unpublish(networkId: string, endpointId: string): Promise<number | undefined> {
+    const rec = await findVxlanNetwork(this.deps.store, networkId);
+    let vni = rec?.vni;
+    if (vni === undefined) {
+      const mine = (await this.deps.store.list(VXLAN_ENDPOINTS_PREFIX)).map((kv) => parseEndpointKey(kv.key)!);
+      vni = mine.find((p) => p.id === endpointId && p.host === this.deps.hostName)?.vni;
+    }
+    if (vni !== undefined) await this.deps.store.delete(clusterKeys.endpoint(vni, this.deps.hostName, endpointId));
+    return vni;
+  }
+
+  attach(req: AttachRequest): Promise<AttachResult> {
+    return this.locks.run([req.networkId], async () => {
+      const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
+      await ensureLocalSegment(this.deps, rec);
+      try {
+        const res = await attachEndpoint(this.deps, req);
+        await this.publish(rec, {
+          id: req.endpointId, mac: req.mac, ipv4: req.address && addrOf(req.address), ipv6: req.addressV6 && addrOf(req.addressV6),
+        }).catch(async (err) => {
+          await detachEndpoint(this.deps, req.endpointId);
+          throw err;
+        });
+        return res;
+      } catch (err) {
+        await releaseLocalSegment(this.deps, rec.id, rec.vni).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** Idempotent: the record goes first, so other hosts stop sending before the veth is gone. */
+  detach(networkId: string, endpointId: string): Promise<void> {
+    return this.locks.run([networkId], async () => {
+      const vni = await this.unpublish(networkId, endpointId);
+      await detachEndpoint(this.deps, endpointId);
+      if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
+    });
+  }
+
+  setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
+    return setDefaultRoute(this.deps, req);
+  }
+
+  async canRoute(networkId: string): Promise<boolean> {
+    const rec = await loadVxlanNetwork(this.deps.store, networkId);
+    return !rec.internal && !!rec.gatewayV4;
+  }
+
+  /** What `network inspect` shows: the segment, this host's part of it, and which hosts have endpoints. */
+  async networkInfo(networkId: string): Promise<Record<string, unknown>> {
+    const rec = await loadVxlanNetwork(this.deps.store, networkId);
+    const local = (await getJson<BridgeNetworkRecord>(this.deps.store, networkKey(networkId)))?.value;
+    let mtu = local?.mtu ?? rec.mtu;
+    if (mtu === undefined && (await loadHost(this.deps.store, this.deps.hostName))) mtu = (await segmentMtu(this.deps, rec)).mtu;
+    const hosts: Record<string, number> = {};
+    for (const { value } of await listJson<ClusterEndpointRecord>(this.deps.store, clusterKeys.vniEndpoints(rec.vni))) {
+      hosts[value.host] = (hosts[value.host] ?? 0) + 1;
+    }
+    return {
+      vni: rec.vni, port: rec.port, mtu, mtuSource: rec.mtu !== undefined ? 'option' : 'underlay MTU - 50',
+      host: this.deps.hostName, bridge: segmentBridgeName(rec.vni), vxlanDevice: vxlanDeviceName(rec.vni),
+      localSegment: !!local, state: local?.state, endpointsPerHost: hosts, ...(rec.device ? { underlayDevice: rec.device } : {}),
+    };
+  }
+
+  // Docker verbs: the same lazy segment, then the bridge driver's endpoint handling.
+
+  createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
+    return this.locks.run([req.networkId], async () => {
+      const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
+      await ensureLocalSegment(this.deps, rec);
+      try {
+        const created = await createDockerEndpoint(this.deps, req);
+        const ep = (await getJson<BridgeEndpointRecord>(this.deps.store, endpointKey(req.endpointId)))!.value;
+        await this.publish(rec, { id: ep.id, mac: ep.mac, ipv4: ep.address && addrOf(ep.address), ipv6: ep.addressV6 && addrOf(ep.addressV6) });
+        return created;
+      } catch (err) {
+        await deleteDockerEndpoint(this.deps, req.networkId, req.endpointId).catch(() => undefined);
+        await releaseLocalSegment(this.deps, rec.id, rec.vni).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  deleteEndpoint(networkId: string, endpointId: string): Promise<void> {
+    return this.locks.run([networkId], async () => {
+      const vni = await this.unpublish(networkId, endpointId);
+      await deleteDockerEndpoint(this.deps, networkId, endpointId);
+      if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
+    });
+  }
+
+  endpointOperInfo(networkId: string, endpointId: string): Promise<Record<string, unknown>> {
+    return dockerEndpointInfo(this.deps, networkId, endpointId);
+  }
+
+  join(req: JoinRequest): Promise<JoinResponse> {
+    return joinDockerEndpoint(this.deps, req);
+  }
+
+  leave(networkId: string, endpointId: string): Promise<void> {
+    return leaveDockerEndpoint(this.deps, networkId, endpointId);
+  }
+
+  programExternalConnectivity(networkId: string, endpointId: string, options: Record<string, unknown>): Promise<void> {
+    return programExternalConnectivity(this.deps, networkId, endpointId, options);
+  }
+
+  revokeExternalConnectivity(networkId: string, endpointId: string): Promise<void> {
+    return revokeExternalConnectivity(this.deps, networkId, endpointId);
+  }
+
+  /** Tear down this host's part of a network removed elsewhere (called by ClusterSync). */
+  onNetworkRemoved(networkId: string, vni: number): Promise<void> {
+    return this.locks.run([networkId], async () => {
+      await releaseLocalSegment(this.deps, networkId, vni, true);
+    });
+  }
+
+  reconcile(engineEndpoints: Iterable<string>): Promise<{ actions: string[] }> {
+    return reconcileVxlanDriver(this.deps, new Set(engineEndpoints), this.opts.onSegmentChanged);
+  }
+}
