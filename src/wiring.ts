@@ -102,7 +102,9 @@ export async function createWiring(opts: WiringOptions = {}): Promise<Wiring> {
     ? (msg, err) => process.stderr.write(`cnm: ${msg}: ${err instanceof Error ? err.message : String(err)}\n`)
     : undefined;
   const owner = new ProcOwnerProbe(hostName);
-  const ipam = new StoreIpam({ store, hostNetworks: hostNetworksOf(host), defaultPools: opts.defaultPools && { local: opts.defaultPools } });
+  const ipam = new StoreIpam({
+    store, hostNetworks: hostNetworksOf(host), defaultPools: opts.defaultPools && { local: opts.defaultPools }, holder: hostName,
+  });
   const instance = await ensureInstanceId(store);
   const firewall = firewallEnabled(opts) ? new FirewallSync({ store, firewall: new NftFirewall() }) : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns

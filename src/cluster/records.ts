@@ -5,6 +5,8 @@
  *   cluster/vxlan/vni/<vni>                          network id holding the VNI (created with compare 0: the claim)
  *   cluster/vxlan/networks/<network id>              VxlanNetworkRecord (the segment every host joins)
  *   cluster/vxlan/endpoints/<vni>/<host>/<endpoint>  ClusterEndpointRecord: what other hosts program FDB/ARP from
+ *   cluster/vxlan/aliases/<network id>               Docker path: the segment (network record id) a host's own
+ *                                                    NetworkID joined (src/drivers/vxlan/shared-segment.ts)
  */
 
 export interface HostRecord {
@@ -33,6 +35,11 @@ export interface VxlanNetworkRecord {
   subnets: string[];
   internal: boolean;
   ipv6: boolean;
+  /**
+   * Docker path only: every host's dockerd creates its own copy of the network, with its own NetworkID; each copy
+   * joined to this segment, as network id -> host. The record goes when the last one leaves.
+   */
+  members?: Record<string, string>;
 }
 
 export interface ClusterEndpointRecord {
@@ -51,11 +58,13 @@ export const HOSTS_PREFIX = 'cluster/hosts/';
 export const VNI_PREFIX = 'cluster/vxlan/vni/';
 export const VXLAN_NETWORKS_PREFIX = 'cluster/vxlan/networks/';
 export const VXLAN_ENDPOINTS_PREFIX = 'cluster/vxlan/endpoints/';
+export const VXLAN_ALIASES_PREFIX = 'cluster/vxlan/aliases/';
 
 export const clusterKeys = {
   host: (name: string) => HOSTS_PREFIX + name,
   vni: (vni: number) => VNI_PREFIX + String(vni),
   network: (id: string) => VXLAN_NETWORKS_PREFIX + id,
+  alias: (networkId: string) => VXLAN_ALIASES_PREFIX + networkId,
   vniEndpoints: (vni: number) => `${VXLAN_ENDPOINTS_PREFIX}${vni}/`,
   hostEndpoints: (vni: number, host: string) => `${VXLAN_ENDPOINTS_PREFIX}${vni}/${host}/`,
   endpoint: (vni: number, host: string, id: string) => `${VXLAN_ENDPOINTS_PREFIX}${vni}/${host}/${id}`,

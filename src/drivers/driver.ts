@@ -21,6 +21,13 @@ export interface CreateNetworkRequest {
   internal?: boolean;
   enableIPv6?: boolean;
   labels?: Record<string, string>;
+  /** which driver serves the network when no record names it yet (the Docker path's `-o driver=`); default bridge */
+  driver?: 'bridge' | 'vxlan';
+  /**
+   * The id is this host's own name for a network every host creates separately (each dockerd makes its own
+   * NetworkID): a multi-host driver then joins the segment its options name rather than claiming a new one.
+   */
+  perHostId?: boolean;
 }
 
 export interface EndpointInterface {

@@ -1,6 +1,7 @@
 /**
  * The engine's one driver, dispatching by network: the engine's network record names the driver; a network
- * known only to the vxlan driver's shared records (Docker path) is vxlan; anything else is bridge.
+ * known only to the vxlan driver's shared records (Docker path, `-o driver=vxlan`) is vxlan; anything else is
+ * bridge.
  */
 import type { ReconcileReport } from '../drivers/bridge/reconcile';
 import type { BridgeDriver } from '../drivers/bridge/bridge-driver';
@@ -38,8 +39,11 @@ export class DriverRouter implements EngineDriver {
     return kind === 'vxlan' ? this.vxlan : this.bridge;
   }
 
+  /** A request naming its driver (Docker's `-o driver=vxlan`) goes there; otherwise the engine's record decides. */
   async createNetwork(req: CreateNetworkRequest): Promise<void> {
-    return (await this.pick(req.networkId)).createNetwork(req);
+    if (!req.driver) return (await this.pick(req.networkId)).createNetwork(req);
+    await (req.driver === 'vxlan' ? this.vxlan : this.bridge).createNetwork(req);
+    this.kinds.set(req.networkId, req.driver);
   }
 
   async deleteNetwork(networkId: string): Promise<void> {

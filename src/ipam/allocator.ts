@@ -20,6 +20,7 @@ import {
   type IpAddress,
 } from './cidr';
 import { DOCKER_DEFAULT_POOLS, findFreeDefaultPool, parseDefaultPools, type DefaultPools, type ParsedDefaultPool } from './default-pools';
+import { checkSharedRequest, findSharedPool, holderCounts, withHolder } from './shared-pool';
 import { AddressInUseError, AddressNotUsableError, NoDefaultPoolError, PoolExhaustedError, PoolNotFoundError, PoolOverlapError } from './errors';
 import {
   GATEWAY_ADDRESS_TYPE,
@@ -54,6 +55,8 @@ export interface StoreIpamOptions {
   defaultPools?: Partial<DefaultPools>;
   /** Upper bound on txn retries of one call; only reached when the store misbehaves. */
   maxAttempts?: number;
+  /** who holds references to shared pools (this host's name on a shared store); default "local" */
+  holder?: string;
 }
 
 interface LoadedPool {
@@ -69,6 +72,7 @@ export class StoreIpam implements Ipam {
   private readonly hostNetworks: HostNetworksProvider;
   private readonly defaults: Record<string, ParsedDefaultPool[]>;
   private readonly maxAttempts: number;
+  private readonly holder: string;
 
   constructor(options: StoreIpamOptions) {
     this.store = options.store;
@@ -78,6 +82,7 @@ export class StoreIpam implements Ipam {
       [GLOBAL_ADDRESS_SPACE]: parseDefaultPools(options.defaultPools?.global ?? DOCKER_DEFAULT_POOLS.global),
     };
     this.maxAttempts = options.maxAttempts ?? 10_000;
+    this.holder = options.holder ?? 'local';
   }
 
   defaultAddressSpaces(): { local: string; global: string } {
@@ -86,6 +91,7 @@ export class StoreIpam implements Ipam {
 
   async requestPool(req: PoolRequest): Promise<PoolInfo> {
     const parsed = parsePoolRequest(req);
+    if (req.shared) checkSharedRequest(parsed);
     const defaults = this.defaults[parsed.addressSpace].filter((d) => d.base.family === parsed.family);
     if (!parsed.pool && defaults.length === 0) {
       throw new InvalidArgumentError(`no default IPv${parsed.family} pool in address space ${parsed.addressSpace}: give an IPv${parsed.family} subnet`, {
@@ -96,9 +102,19 @@ export class StoreIpam implements Ipam {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       // index first, then pools: any create/release after this read changes the index revision and fails the txn
       const index = await getJson<SpaceIndex>(this.store, spaceKey(parsed.addressSpace));
-      const existing = (await listJson<PoolRecord>(this.store, POOLS_PREFIX))
-        .map((kv) => kv.value)
-        .filter((r) => r.addressSpace === parsed.addressSpace);
+      const listed = (await listJson<PoolRecord>(this.store, POOLS_PREFIX)).filter((kv) => kv.value.addressSpace === parsed.addressSpace);
+      const existing = listed.map((kv) => kv.value);
+      const shared = req.shared ? findSharedPool(parsed, existing) : undefined;
+      if (shared) {
+        // one more reference; the compare on the pool fails if its last holder released it meanwhile
+        const rev = listed.find((kv) => kv.value.poolId === shared.poolId)!.modRevision;
+        const ok = await this.store.txn({
+          compare: [{ key: poolKey(shared.poolId), modRevision: rev }],
+          success: [{ type: 'put', key: poolKey(shared.poolId), value: JSON.stringify(withHolder(shared, this.holder, 1)) }],
+        });
+        if (ok) return toPoolInfo(shared);
+        continue;
+      }
       const pool = this.choosePool(parsed, existing, defaults, host);
       const record: PoolRecord = {
         poolId: makePoolId(parsed.addressSpace, pool, parsed.subPool),
@@ -109,6 +125,7 @@ export class StoreIpam implements Ipam {
         data: {},
       };
       if (parsed.subPool) record.subPool = formatCidr(parsed.subPool);
+      if (req.shared) Object.assign(record, { shared: true, holders: { [this.holder]: 1 } });
       const poolIds = [...(index?.value.poolIds ?? []), record.poolId].sort();
       const ok = await this.store.txn({
         compare: [
@@ -128,6 +145,19 @@ export class StoreIpam implements Ipam {
   async releasePool(poolId: string): Promise<void> {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const loaded = await this.loadPool(poolId);
+      if (loaded.record.shared) {
+        const { mine, others } = holderCounts(loaded.record, this.holder);
+        if (others > 0) {
+          // other holders keep the pool (and its addresses); drop only this holder's reference, if it has one
+          if (mine === 0) return;
+          const ok = await this.store.txn({
+            compare: [{ key: poolKey(poolId), modRevision: loaded.modRevision }],
+            success: [{ type: 'put', key: poolKey(poolId), value: JSON.stringify(withHolder(loaded.record, this.holder, -1)) }],
+          });
+          if (ok) return;
+          continue;
+        }
+      }
       const space = spaceKey(loaded.record.addressSpace);
       const index = await getJson<SpaceIndex>(this.store, space);
       // the index is rewritten, never deleted: a deleted key's revision returns to 0, and a creator that read
@@ -172,12 +202,18 @@ export class StoreIpam implements Ipam {
       if (range.first > range.last) throw new PoolExhaustedError(req.poolId, range.text, 0n);
       target = { family: pool.family, value: range.first };
     }
+    const sharedGateway = gateway && loaded.record.shared;
+    // every holder of a shared pool asks for the same anycast gateway: the first allocates it, the others get it
+    if (sharedGateway && (await this.holdsSharedGateway(loaded, target))) return `${formatAddress(target!)}/${pool.prefixLength}`;
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const next = target ? undefined : await getJson<{ address: string }>(this.store, nextKey(req.poolId));
       const candidate = target ?? (await this.lowestFree(loaded, next?.value.address));
       const addr = addrKey(req.poolId, candidate);
       const compare = [{ key: poolKey(req.poolId), modRevision: loaded.modRevision }, { key: addr, modRevision: 0 }];
       const success: Op[] = [{ type: 'put', key: addr, value: JSON.stringify({ address: formatAddress(candidate) }) }];
+      if (sharedGateway && !loaded.record.gateway) {
+        success.push({ type: 'put', key: poolKey(req.poolId), value: JSON.stringify({ ...loaded.record, gateway: formatAddress(candidate) }) });
+      }
       if (!target) {
         // everything below the candidate was probed allocated: the next "any" request may start after it
         compare.push({ key: nextKey(req.poolId), modRevision: next?.modRevision ?? 0 });
@@ -189,6 +225,7 @@ export class StoreIpam implements Ipam {
       const current = await this.loadPool(req.poolId);
       if (current.modRevision !== loaded.modRevision) {
         loaded = current;
+        if (sharedGateway && (await this.holdsSharedGateway(loaded, target))) return `${formatAddress(target!)}/${pool.prefixLength}`;
         continue;
       }
       if (target && (await this.store.get(addr))) throw new AddressInUseError(formatAddress(target), req.poolId);
@@ -200,6 +237,8 @@ export class StoreIpam implements Ipam {
     const loaded = await this.loadPool(poolId);
     const a = parseAddress(address, 'address');
     if (!cidrContainsAddress(loaded.pool, a)) throw new AddressNotUsableError(address, loaded.record.pool, 'is outside');
+    // a shared gateway stays while another holder uses the pool (Docker releases it at every host's network rm)
+    if (loaded.record.shared && loaded.record.gateway === formatAddress(a) && holderCounts(loaded.record, this.holder).others > 0) return;
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       // the "next" key is always rewritten: a concurrent "any" request that probed past this address then fails
       // its compare and probes again, so it cannot move "next" above a free address
@@ -242,6 +281,12 @@ export class StoreIpam implements Ipam {
       if (!(await this.store.get(addrKey(record.poolId, a)))) return a;
     }
     throw new PoolExhaustedError(record.poolId, range.text, range.last - range.first + 1n);
+  }
+
+  /** Whether `target` is a shared pool's gateway that is still allocated (then a gateway request just gets it). */
+  private async holdsSharedGateway(loaded: LoadedPool, target: IpAddress | undefined): Promise<boolean> {
+    if (!target || !loaded.record.gateway || formatAddress(target) !== loaded.record.gateway) return false;
+    return !!(await this.store.get(addrKey(loaded.record.poolId, target)));
   }
 
   private assertUsable(a: IpAddress, loaded: LoadedPool): void {

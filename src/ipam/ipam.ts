@@ -15,6 +15,12 @@ export interface PoolRequest {
   subPool?: string;
   v6: boolean;
   options?: Record<string, string>;
+  /**
+   * Global space only, with an explicit pool: a pool every host of a multi-host network requests alike. An
+   * identical shared request (same pool and sub-pool) gets the existing pool, with one more reference for the
+   * requesting holder (StoreIpamOptions.holder), instead of an overlap error; the gateway is shared too.
+   */
+  shared?: boolean;
 }
 
 export interface PoolInfo {

@@ -28,6 +28,11 @@ export interface PoolRecord {
   v6: boolean;
   options: Record<string, string>;
   data: Record<string, string>;
+  /** a shared pool (PoolRequest.shared): references per holder (host); released with the last */
+  shared?: boolean;
+  holders?: Record<string, number>;
+  /** a shared pool's gateway (bare address): every holder's gateway request gets it, none frees it for others */
+  gateway?: string;
 }
 
 export interface SpaceIndex {

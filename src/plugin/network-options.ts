@@ -3,10 +3,13 @@
  * map (`com.docker.network.generic`) becomes cnm's flat option names, `--internal`/`--ipv6` become
  * flags, IPv4Data/IPv6Data become IpamData. Keys are accepted under Docker's bridge-driver names and
  * cnm's short names, so `docker network create -o com.docker.network.bridge.name=br0` works as users expect.
+ * `-o driver=vxlan` picks the multi-host driver (one plugin name serves both: dockerd caches a plugin's
+ * capabilities, and both report scope "local", the only one a non-swarm dockerd accepts).
  */
 import { InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
 import type { CreateNetworkRequest as DriverCreateNetworkRequest, IpamData } from '../drivers/driver';
+import { KNOWN_VXLAN_OPTIONS, parseVxlanOptions } from '../drivers/vxlan/options';
 import { cidrContains, parseCidr, type Family } from './addr';
 import { ENABLE_IPV6, GENERIC_DATA, INTERNAL, type CreateNetworkRequest, type IPAMData } from './protocol';
 
@@ -104,12 +107,52 @@ export function mapIpamData(list: IPAMData[] | null | undefined, family: Family,
   });
 }
 
+/** `-o driver=NAME`: which of cnm's drivers serves the network. */
+export const DRIVER_OPTION = 'driver';
+export const DOCKER_DRIVERS = ['bridge', 'vxlan'] as const;
+export type DockerDriverName = (typeof DOCKER_DRIVERS)[number];
+
+/** Splits `-o driver=` off the generic map; bridge when absent. */
+export function splitDriverOption(generic: Record<string, string> | null | undefined): { driver: DockerDriverName; rest: Record<string, string> } {
+  const { [DRIVER_OPTION]: name, ...rest } = generic ?? {};
+  if (name === undefined) return { driver: 'bridge', rest };
+  if (!(DOCKER_DRIVERS as readonly string[]).includes(name)) {
+    throw new InvalidArgumentError(`option driver=${JSON.stringify(name)} is unknown; use ${DOCKER_DRIVERS.join(' or ')}`);
+  }
+  return { driver: name as DockerDriverName, rest };
+}
+
+/**
+ * `-o` options of a vxlan network → the vxlan driver's (src/drivers/vxlan/options.ts), validated here so a bad
+ * value fails before anything is created. vxlan.id is required: every host's dockerd creates its own copy of the
+ * network (with its own NetworkID), and the same VNI is what makes the copies one segment.
+ */
+export function mapVxlanGenericOptions(generic: Record<string, string>): Record<string, string> {
+  for (const key of Object.keys(generic)) {
+    if (!(KNOWN_VXLAN_OPTIONS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(`unknown vxlan network option ${JSON.stringify(key)}; known options: driver, ${KNOWN_VXLAN_OPTIONS.join(', ')}`);
+    }
+  }
+  const parsed = parseVxlanOptions(generic);
+  if (parsed.vni === undefined) {
+    throw new InvalidArgumentError('option vxlan.id is required with -o driver=vxlan', {
+      hint: 'give the same -o vxlan.id=N (1..16777215) and --subnet on every host, e.g. -o driver=vxlan -o vxlan.id=4242',
+    });
+  }
+  const out: Record<string, string> = { 'vxlan.id': String(parsed.vni), 'vxlan.port': String(parsed.port) };
+  if (parsed.device !== undefined) out['vxlan.device'] = parsed.device;
+  if (parsed.local !== undefined) out['vxlan.local'] = parsed.local;
+  if (parsed.mtu !== undefined) out.mtu = String(parsed.mtu);
+  return out;
+}
+
 /** The whole CreateNetwork translation. Options absent from the request keep the driver's defaults. */
 export function toDriverCreateNetwork(req: CreateNetworkRequest): DriverCreateNetworkRequest {
   const opts = req.Options ?? {};
   const enableIPv6 = opts[ENABLE_IPV6] === true;
   const internal = opts[INTERNAL] === true;
-  const options = mapGenericOptions(opts[GENERIC_DATA]);
+  const { driver, rest } = splitDriverOption(opts[GENERIC_DATA]);
+  const options = driver === 'vxlan' ? mapVxlanGenericOptions(rest) : mapGenericOptions(rest);
   const ipv4Data = mapIpamData(req.IPv4Data, 4, 'IPv4Data');
   const ipv6Data = mapIpamData(req.IPv6Data, 6, 'IPv6Data');
   if (ipv4Data.length === 0) {
@@ -121,5 +164,7 @@ export function toDriverCreateNetwork(req: CreateNetworkRequest): DriverCreateNe
   if (enableIPv6 && options.mtu !== undefined && Number(options.mtu) < 1280) {
     throw new InvalidArgumentError(`MTU ${options.mtu} is too small for IPv6: use at least 1280`);
   }
-  return { networkId: req.NetworkID, options, ipv4Data, ipv6Data, internal, enableIPv6 };
+  const out: DriverCreateNetworkRequest = { networkId: req.NetworkID, options, ipv4Data, ipv6Data, internal, enableIPv6 };
+  // Docker's NetworkID is this host's own: the vxlan driver joins the segment of the VNI instead of claiming it
+  return driver === 'vxlan' ? { ...out, driver, perHostId: true } : out;
 }

@@ -4,8 +4,19 @@ import { clusterKeys, VNI_PREFIX, type VxlanNetworkRecord } from '../../cluster/
 import { getJson, type Store } from '../../store/store';
 import { VNI_AUTO_FIRST, VNI_MAX } from './options';
 
+/**
+ * The segment a network id names. A Docker network (one id per host) is found through its alias and seen with its
+ * own id, so this host's bridge, endpoint records and devices are keyed by the id its dockerd uses; a shared
+ * segment's record is never found by its own key alone (its creator may have left it).
+ */
 export async function findVxlanNetwork(store: Store, id: string): Promise<VxlanNetworkRecord | undefined> {
-  return (await getJson<VxlanNetworkRecord>(store, clusterKeys.network(id)))?.value;
+  const alias = await store.get(clusterKeys.alias(id));
+  if (alias) {
+    const seg = (await getJson<VxlanNetworkRecord>(store, clusterKeys.network(alias.value)))?.value;
+    return seg?.members?.[id] !== undefined ? { ...seg, id } : undefined;
+  }
+  const rec = (await getJson<VxlanNetworkRecord>(store, clusterKeys.network(id)))?.value;
+  return rec && !rec.members ? rec : undefined;
 }
 
 export async function loadVxlanNetwork(store: Store, id: string): Promise<VxlanNetworkRecord> {

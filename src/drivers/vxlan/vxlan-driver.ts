@@ -4,7 +4,7 @@
  * device enslaved to it, made lazily. Remote endpoints are reached through static FDB and neighbor entries that
  * each daemon's ClusterSync programs from the endpoint records this driver writes.
  */
-import { ConflictError, UnsupportedError } from '../../core/errors';
+import { ConflictError, InvalidArgumentError, UnsupportedError } from '../../core/errors';
 import { KeyedMutex } from '../../plugin/keyed-mutex';
 import { loadHost } from '../../cluster/host-registry';
 import { clusterKeys, VXLAN_ENDPOINTS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type VxlanNetworkRecord } from '../../cluster/records';
@@ -21,7 +21,8 @@ import { endpointKey, networkKey, type BridgeEndpointRecord, type BridgeNetworkR
 import { parseVxlanOptions, segmentBridgeName, vxlanDeviceName } from './options';
 import { claimVxlanNetwork, findVxlanNetwork, loadVxlanNetwork, releaseVxlanNetwork } from './records';
 import { reconcileVxlanDriver } from './reconcile';
-import { ensureLocalSegment, releaseLocalSegment, segmentMtu, type VxlanDeps } from './segment';
+import { ensureLocalSegment, hasLocalEndpoints, releaseLocalSegment, segmentMtu, type VxlanDeps } from './segment';
+import { joinSharedSegment, leaveSharedSegment } from './shared-segment';
 
 export interface VxlanDriverOptions {
   /** false for the embedded store: vxlan networks are then refused */
@@ -58,19 +59,35 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
     this.requireCluster();
     const opts = parseVxlanOptions(req.options);
     if (req.ipv4Data.length > 1 || req.ipv6Data.length > 1) throw new ConflictError('the vxlan driver takes one subnet per address family');
-    const rec: Omit<VxlanNetworkRecord, 'vni'> = {
+    const rec: Omit<VxlanNetworkRecord, 'vni' | 'members'> = {
       id: req.networkId, port: opts.port, device: opts.device, local: opts.local, mtu: opts.mtu,
       gatewayV4: req.ipv4Data[0]?.gateway || undefined, gatewayV6: req.ipv6Data[0]?.gateway || undefined,
       subnets: [...req.ipv4Data, ...req.ipv6Data].map((d) => d.pool), internal: req.internal ?? false,
       ipv6: req.enableIPv6 ?? req.ipv6Data.length > 0,
     };
-    await claimVxlanNetwork(this.deps.store, rec, opts.vni);
+    if (!req.perHostId) {
+      await claimVxlanNetwork(this.deps.store, rec, opts.vni);
+      return;
+    }
+    // Docker: the same network is created on every host, each time with another id; the VNI names the segment
+    if (opts.vni === undefined) throw new InvalidArgumentError('a vxlan network created on every host needs option vxlan.id: the VNI that joins the copies');
+    const { id: _id, ...spec } = rec;
+    await joinSharedSegment(this.deps.store, spec, opts.vni, req.networkId, this.deps.hostName);
   }
 
-  /** Idempotent. Refused while any host has endpoints (see inUse). */
+  /**
+   * Idempotent. A network of the CLI is refused while any host has endpoints (see inUse); a Docker network (a
+   * per-host copy) while this host has endpoints in it, and it only takes this host out of the segment.
+   */
   async deleteNetwork(networkId: string): Promise<void> {
     const rec = await findVxlanNetwork(this.deps.store, networkId);
     if (!rec) return;
+    if (rec.members) {
+      if (await hasLocalEndpoints(this.deps, rec.vni)) throw new ConflictError(`vxlan network ${networkId} still has endpoints on host ${this.deps.hostName}`);
+      await this.locks.run([networkId], () => releaseLocalSegment(this.deps, networkId, rec.vni, true));
+      await leaveSharedSegment(this.deps.store, networkId);
+      return;
+    }
     const users = await this.inUse(networkId);
     if (users.length > 0) throw new ConflictError(`vxlan network ${networkId} still has endpoints: ${users.join(', ')}`);
     await this.locks.run([networkId], () => releaseLocalSegment(this.deps, networkId, rec.vni, true));

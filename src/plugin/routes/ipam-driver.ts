@@ -40,6 +40,24 @@ function checkPoolRequest(b: P.RequestPoolRequest, spaces: { local: string; glob
   }
 }
 
+/** `--ipam-opt scope=global|local`: the option that puts a pool in the global space, shared by every host. */
+export const SCOPE_OPTION = 'scope';
+
+/**
+ * dockerd asks for the local default space for every network of a "local"-scope driver (all of cnm's, since a
+ * non-swarm dockerd refuses "global"), and the IPAM cannot see the network driver. So a multi-host network says so
+ * itself: `--ipam-opt scope=global` requests a shared pool of the global space, which every host requests alike.
+ */
+function poolScope(b: P.RequestPoolRequest, spaces: { local: string; global: string }): { addressSpace: string; shared: boolean } {
+  const scope = b.Options?.[SCOPE_OPTION];
+  if (scope === undefined || scope === 'local') return { addressSpace: b.AddressSpace || spaces.local, shared: false };
+  if (scope !== 'global') {
+    throw new InvalidArgumentError(`IPAM option scope=${JSON.stringify(scope)} is unknown; use scope=global (a pool shared by every host) or scope=local`);
+  }
+  if (!b.Pool) throw new InvalidArgumentError('IPAM option scope=global needs --subnet: every host must request the same subnet');
+  return { addressSpace: spaces.global, shared: true };
+}
+
 export function ipamDriverRoutes(ipam: Ipam): Route[] {
   return [
     {
@@ -62,8 +80,10 @@ export function ipamDriverRoutes(ipam: Ipam): Route[] {
       handle: async (b: P.RequestPoolRequest): Promise<P.RequestPoolResponse> => {
         const spaces = ipam.defaultAddressSpaces();
         checkPoolRequest(b, spaces);
+        const { addressSpace, shared } = poolScope(b, spaces);
         const info = await ipam.requestPool({
-          addressSpace: b.AddressSpace || spaces.local,
+          addressSpace,
+          ...(shared ? { shared } : {}),
           ...(b.Pool ? { pool: b.Pool } : {}),
           ...(b.SubPool ? { subPool: b.SubPool } : {}),
           v6: b.V6,
