@@ -28,22 +28,40 @@ export interface RunnerDeps {
   log?: UndoLogger;
 }
 
-/**
- * Field 22 of /proc/<pid>/stat (start time) when the process runs; undefined when it is gone or a zombie (an exited
- * monitor whose new parent has not reaped it yet has finished all the same).
- */
-export function processStart(pid: number): string | undefined {
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined when no such pid (the comm may hold spaces). */
+function statOf(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+    return { state: fields[0], start: fields[19] };
   } catch {
     return undefined;
   }
 }
 
+/**
+ * Start time of `pid` even when it is a zombie: it still names the process that had this pid. For our own child,
+ * read before the event loop can reap it, this is always defined, however fast the child ended.
+ */
+export function startTimeOf(pid: number): string | undefined {
+  return statOf(pid)?.start;
+}
+
+/**
+ * Start time of `pid` when it runs; undefined when it is gone or a zombie (an exited monitor whose new parent has not
+ * reaped it yet has finished all the same).
+ */
+export function processStart(pid: number): string | undefined {
+  const st = statOf(pid);
+  return st === undefined || st.state === 'Z' || st.state === 'X' ? undefined : st.start;
+}
+
+/**
+ * Whether the monitor recorded in `rec` still runs. A record without a start time cannot be checked (older records
+ * whose monitor had already ended when `cnm run` looked): counting it alive would keep it running forever.
+ */
 export function monitorAlive(rec: { pid?: number; pidStart?: string }): boolean {
-  return rec.pid !== undefined && processStart(rec.pid) === rec.pidStart;
+  return rec.pid !== undefined && rec.pidStart !== undefined && processStart(rec.pid) === rec.pidStart;
 }
 
 export function sandboxNameOf(container: string): string {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnsupportedError } from '../core/errors';
+import { startTimeOf } from './deps';
 import type { ContainerPaths } from './rootfs';
 
 export interface InitSpec {
@@ -55,6 +56,11 @@ export function parseReport(text: string): StartReport {
 
 export interface StartedInit {
   child: ChildProcess;
+  /**
+   * The monitor's start time, read right after spawn: a command that ends at once (`true`) can take the monitor
+   * with it before the report is even parsed, and a later read would find nothing to identify it by.
+   */
+  pidStart?: string;
   report: StartReport;
   /** resolves the monitor's exit code (128+signal when it was killed) */
   exited: Promise<number>;
@@ -67,6 +73,8 @@ export interface StartedInit {
 export async function startInit(spec: InitSpec, mode: { detached: false } | { detached: true; logFd: number }): Promise<StartedInit> {
   const stdio: StdioOptions = mode.detached ? ['ignore', mode.logFd, mode.logFd, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const child = spawn(initBinary(), initArgs(spec), { stdio, detached: mode.detached });
+  // Synchronously, before any await: only our own event loop can reap this child, so even a zombie still has its stat.
+  const pidStart = child.pid === undefined ? undefined : startTimeOf(child.pid);
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
@@ -83,7 +91,7 @@ export async function startInit(spec: InitSpec, mode: { detached: false } | { de
   const report = parseReport(text.trim());
   // Only a started container may outlive us; after a failed start the caller still waits for the monitor's exit.
   if (mode.detached && report.started) child.unref();
-  return { child, report, exited };
+  return { child, pidStart, report, exited };
 }
 
 function signalNumber(name: NodeJS.Signals): number {

@@ -45,7 +45,8 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
 async function killNow(deps: RunnerDeps, rec: ContainerRecord): Promise<void> {
   if (rec.cgroup) deps.cgroups.killAll(rec.cgroup);
   await waitUntil(() => !monitorAlive(rec), 2000);
-  signal(rec.pid, 'SIGKILL');
+  // Only while it is still our monitor: once it has ended, its pid may already belong to someone else.
+  if (monitorAlive(rec)) signal(rec.pid, 'SIGKILL');
   await waitUntil(() => !monitorAlive(rec), 3000);
 }
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { UndoStack } from '../core/undo';
-import { sandboxNameOf, processStart, type RunnerDeps } from './deps';
+import { sandboxNameOf, type RunnerDeps } from './deps';
 import { startInit, type InitSpec, type StartedInit } from './init-process';
 import type { RunSpec } from './options';
 import { validateLayerPath } from './options';
@@ -102,7 +102,9 @@ export async function runContainer(deps: RunnerDeps, spec: RunSpec, io: RunIo): 
 
   const pid = started.child.pid!;
   const running: ContainerRecord = {
-    ...prepared.rec, status: 'running', pid, pidStart: processStart(pid),
+    // Not read from /proc now: under load the command (and the monitor) may already have ended, leaving no start
+    // time, and a record without one could never be told apart from a live monitor.
+    ...prepared.rec, status: 'running', pid, pidStart: started.pidStart,
     // A detached container has no owner: whoever notices that its monitor is gone tears it down.
     owner: spec.detach ? undefined : deps.owner.self(),
   };

@@ -1,5 +1,5 @@
 /** Drives the real `cnm` CLI for runner tests and checks, independently of cnm, that nothing was left behind. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,65 @@ export class RunnerEnv {
     for (const n of networks) await this.cnm('network', 'rm', n);
     fs.rmSync(this.stateDir, { recursive: true, force: true });
   }
+
+  /**
+   * For afterEach: clean up through cnm, then remove, without cnm, whatever of `prefix` is still there, so a failing
+   * test (or a cnm bug) does not leak into later tests and the suite-wide leak check. Resolves what had been left,
+   * which the caller asserts to be empty.
+   */
+  async finish(prefix: string, networks: string[]): Promise<string[]> {
+    let failed: unknown;
+    await this.cleanup(networks).catch((err: unknown) => (failed = err));
+    const left = leftovers(prefix, this.stateDir);
+    if (left.length > 0) scrub(left, this.stateDir);
+    fs.rmSync(this.stateDir, { recursive: true, force: true });
+    return failed === undefined ? left : [...left, `cleanup failed: ${String(failed)}`];
+  }
+}
+
+function quiet(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // best effort: the caller reports what was left either way
+  }
+}
+
+/** SIGKILL every process of a cgroup dir, then remove it (rmdir fails while a process is still in it). */
+function removeCgroup(dir: string): void {
+  for (let i = 0; i < 100; i++) {
+    let pids: string[] = [];
+    quiet(() => (pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)));
+    for (const pid of pids) quiet(() => process.kill(Number(pid), 'SIGKILL'));
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // afterEach may block: nothing else runs
+  }
+}
+
+/** Remove what `leftovers` listed (test-only last resort; `umount` and `ip` run with fixed, test-made names). */
+function scrub(left: string[], stateDir: string): void {
+  const kind = (l: string) => (l.startsWith('container dir ') ? 'container dir' : l.slice(0, l.indexOf(' ')));
+  const rest = (l: string) => l.slice(kind(l).length + 1);
+  for (const l of left) if (kind(l) === 'cgroup') removeCgroup(rest(l));
+  for (const l of left) {
+    if (kind(l) === 'netns') {
+      const ns = path.join('/run/netns', rest(l));
+      quiet(() => execFileSync('umount', ['-l', ns], { stdio: 'ignore' }));
+      quiet(() => fs.rmSync(ns, { force: true }));
+    }
+  }
+  for (const l of left) {
+    if (kind(l) !== 'mount') continue;
+    const target = rest(l).split(' ')[1]?.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (target && fs.existsSync(target)) quiet(() => execFileSync('umount', ['-l', target], { stdio: 'ignore' }));
+  }
+  for (const l of left) if (kind(l) === 'link') quiet(() => execFileSync('ip', ['link', 'del', rest(l)], { stdio: 'ignore' }));
+  for (const l of left) if (kind(l) === 'container dir') quiet(() => fs.rmSync(path.join(stateDir, 'containers', rest(l)), { recursive: true, force: true }));
 }
 
 /** Everything a container named `prefix*` could leave behind, read straight from the kernel and the disk. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CgroupManager } from '../../../src/runner/cgroup';
+import { containerKey, type ContainerRecord } from '../../../src/runner/records';
+import { openStore } from '../../../src/store/sqlite-store';
 import { tempBusyboxLayer } from '../../helpers/busybox-layer';
 import { leftovers, requireRootAndInit, RunnerEnv, uniquePrefix, waitFor } from './harness';
 
@@ -29,9 +32,8 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
     p = uniquePrefix();
   });
   afterEach(async () => {
-    const stateDir = env.stateDir;
-    await env.cleanup([`${p}n`]);
-    assert.deepEqual(leftovers(p, stateDir), [], 'nothing of the test is left');
+    // finish() removes what it finds even when this assertion fails, so nothing leaks into later tests.
+    assert.deepEqual(await env.finish(p, [`${p}n`]), [], 'nothing of the test is left');
   });
 
   it('a server and a client container exchange data over TCP on a cnm network, by IP', async () => {
@@ -92,5 +94,18 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
     await env.ok('run', '-d', '--rm', '--name', `${p}a`, '--layer', layer.dir, '--', 'true');
     await waitFor(async () => (await env.containers()).length === 0, 'ps to reap it');
     assert.equal(fs.existsSync(`/run/netns/ctr-${p}a`), false);
+  });
+
+  it('a running record without the monitor start time (its monitor ended before cnm run read it) is reaped by ps', async () => {
+    // What cnm run stored when, under load, the command and its monitor were gone before it looked at /proc.
+    const gone = spawnSync('true').pid;
+    const rec: ContainerRecord = {
+      name: `${p}old`, id: 'f'.repeat(64), status: 'running', createdAt: new Date().toISOString(), command: ['true'],
+      sandbox: `ctr-${p}old`, networks: [], dir: path.join(env.stateDir, 'containers', `${p}old`), detached: true,
+      autoRemove: true, keep: false, pid: gone,
+    };
+    const store = openStore(env.stateDir);
+    await store.put(containerKey(rec.name), JSON.stringify(rec)).finally(() => store.close());
+    assert.deepEqual(await env.containers(), []);
   });
 });
