@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { StoreIpam } from '../../src/ipam/allocator';
 import { openStore } from '../../src/store/sqlite-store';
 import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
+import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
 
 describe('e2e: cnm as a Docker network + IPAM plugin', function () {
   this.timeout(300_000);
@@ -18,13 +19,21 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
   // no leading zero: the IPv6 prefixes built from it are compared as text with Docker's canonical output
   const uniq = (0x1000 + (randomBytes(2).readUInt16BE(0) % 0xf000)).toString(16);
 
+  // The plugin runs with its firewall on, as users run it: it turns IP forwarding on (and, like Docker, leaves
+  // it on). The host's firewall and sysctls are put back afterwards; everything else must be gone already.
+  let hostFirewall: FirewallSnapshot | undefined;
   before(async function () {
     const why = e2eUnavailable();
     if (why) this.skip();
+    hostFirewall = await snapshotFirewall();
     h = await DockerHarness.start();
   });
   after(async () => {
     await h?.stop();
+    if (!hostFirewall) return;
+    const left = (await firewallDiff(hostFirewall)).filter((d) => !d.startsWith('/proc/sys/'));
+    await restoreFirewall(hostFirewall);
+    assert.deepEqual(left, [], 'the plugin removed its nft table and iptables chain with its last network');
   });
   afterEach(async () => {
     if (!h) return;
