@@ -1,7 +1,9 @@
 /**
  * Mocha root hooks for the root tiers (integration, e2e): the run fails when it leaves behind network
- * namespaces, links in the host netns, or overlay mounts that were not there before it started.
+ * namespaces, links in the host netns, overlay mounts, nftables tables or changed forwarding sysctls that
+ * were not there before it started.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 function netnsNames(): string[] {
@@ -30,20 +32,46 @@ function overlayMounts(): string[] {
     .sort();
 }
 
+/** nftables tables of the host netns ("inet cnm", "ip filter", ...); empty when nft is not installed. */
+function nftTables(): string[] {
+  try {
+    return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((l) => l.replace(/^table /, '').trim())
+      .filter(Boolean)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The forwarding sysctls: a test that turns them on must put them back. */
+function forwarding(): string[] {
+  return ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/all/forwarding'].map((f) => {
+    try {
+      return `${f}=${fs.readFileSync(f, 'utf8').trim()}`;
+    } catch {
+      return `${f}=(missing)`;
+    }
+  });
+}
+
 export interface KernelSnapshot {
   netns: string[];
   links: string[];
   mounts: string[];
+  nftTables: string[];
+  sysctls: string[];
 }
 
 export function snapshot(): KernelSnapshot {
-  return { netns: netnsNames(), links: hostLinks(), mounts: overlayMounts() };
+  return { netns: netnsNames(), links: hostLinks(), mounts: overlayMounts(), nftTables: nftTables(), sysctls: forwarding() };
 }
 
 /** What `after` has that `before` had not. */
 export function leaked(before: KernelSnapshot, after: KernelSnapshot): string[] {
   const out: string[] = [];
-  for (const k of ['netns', 'links', 'mounts'] as const) {
+  for (const k of ['netns', 'links', 'mounts', 'nftTables', 'sysctls'] as const) {
     const extra = after[k].filter((x) => !before[k].includes(x));
     if (extra.length > 0) out.push(`${k}: ${extra.join(', ')}`);
   }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const CNM = path.join(__dirname, '../../../src/cli/main.js');
+// cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test
 
 export interface Result {
   code: number;
@@ -22,7 +23,7 @@ export class RunnerEnv {
 
   cnm(...args: string[]): Promise<Result> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
@@ -36,7 +37,7 @@ export class RunnerEnv {
   }
 
   spawn(...args: string[]): ChildProcess {
-    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   async containers(): Promise<{ name: string; status: string; exitCode?: number; oomKilled?: boolean; pid?: number }[]> {
