@@ -1,8 +1,10 @@
 /** Drives the real `cnm` CLI for runner tests and checks, independently of cnm, that nothing was left behind. */
+import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tempBusyboxLayer } from '../../helpers/busybox-layer';
 
 export const CNM = path.join(__dirname, '../../../src/cli/main.js');
 // cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test
@@ -152,4 +154,36 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface RunnerFixture {
+  /** a busybox layer shared by the suite */
+  readonly layer: { dir: string; remove(): void };
+  /** a fresh state dir per test */
+  readonly env: RunnerEnv;
+  /** a unique name prefix per test */
+  readonly p: string;
+}
+
+/**
+ * The hooks every runner suite shares: skip unless root with cnm-init built, one busybox layer, a fresh RunnerEnv and
+ * prefix per test, and after each test a check that nothing of it is left. finish() removes what it finds even when
+ * that check fails, so nothing leaks into later tests.
+ */
+export function runnerFixture(suite: Mocha.Suite, networks: (p: string) => string[] = () => []): RunnerFixture {
+  const t = {} as { layer: RunnerFixture['layer']; env: RunnerEnv; p: string };
+  suite.timeout(60_000);
+  suite.beforeAll(function () {
+    requireRootAndInit(this);
+    t.layer = tempBusyboxLayer();
+  });
+  suite.afterAll(() => t.layer?.remove());
+  suite.beforeEach(() => {
+    t.env = new RunnerEnv();
+    t.p = uniquePrefix();
+  });
+  suite.afterEach(async () => {
+    assert.deepEqual(await t.env.finish(t.p, networks(t.p)), [], 'nothing of the test is left');
+  });
+  return t;
 }

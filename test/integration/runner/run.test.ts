@@ -3,62 +3,44 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tempBusyboxLayer } from '../../helpers/busybox-layer';
-import { collect, leftovers, requireRootAndInit, RunnerEnv, uniquePrefix, waitFor } from './harness';
+import { collect, leftovers, runnerFixture, waitFor } from './harness';
 
 describe('cnm run: isolation and limits (real kernel)', function () {
-  this.timeout(60_000);
-  let layer: { dir: string; remove(): void };
-  let env: RunnerEnv;
-  let p: string;
+  const t = runnerFixture(this);
 
-  before(function () {
-    requireRootAndInit(this);
-    layer = tempBusyboxLayer();
-  });
-  after(() => layer?.remove());
-  beforeEach(() => {
-    env = new RunnerEnv();
-    p = uniquePrefix();
-  });
-  afterEach(async () => {
-    // finish() removes what it finds even when this assertion fails, so nothing leaks into later tests.
-    assert.deepEqual(await env.finish(p, []), [], 'nothing of the test is left');
-  });
-
-  const run = (...args: string[]) => env.cnm('run', '--layer', layer.dir, ...args);
+  const run = (...args: string[]) => t.env.cnm('run', '--layer', t.layer.dir, ...args);
 
   it('writes land in the upper dir and leave the layer unchanged on disk; a second container sees the layer', async () => {
-    const before = fs.readFileSync(path.join(layer.dir, 'etc/hostname'), 'utf8');
-    const r = await run('--name', `${p}a`, '--keep', '--', 'sh', '-c', 'echo new > /etc/added && echo changed > /etc/hostname && rm /bin/vi && cat /etc/hostname');
+    const before = fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8');
+    const r = await run('--name', `${t.p}a`, '--keep', '--', 'sh', '-c', 'echo new > /etc/added && echo changed > /etc/hostname && rm /bin/vi && cat /etc/hostname');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'changed\n');
-    assert.equal(fs.readFileSync(path.join(layer.dir, 'etc/hostname'), 'utf8'), before);
-    assert.equal(fs.existsSync(path.join(layer.dir, 'etc/added')), false);
-    assert.equal(fs.lstatSync(path.join(layer.dir, 'bin/vi')).isSymbolicLink(), true, 'a delete is a whiteout, not a delete in the layer');
-    const upper = path.join(env.stateDir, 'containers', `${p}a`, 'upper');
+    assert.equal(fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8'), before);
+    assert.equal(fs.existsSync(path.join(t.layer.dir, 'etc/added')), false);
+    assert.equal(fs.lstatSync(path.join(t.layer.dir, 'bin/vi')).isSymbolicLink(), true, 'a delete is a whiteout, not a delete in the layer');
+    const upper = path.join(t.env.stateDir, 'containers', `${t.p}a`, 'upper');
     assert.equal(fs.readFileSync(path.join(upper, 'etc/added'), 'utf8'), 'new\n');
     assert.equal(fs.readFileSync(path.join(upper, 'etc/hostname'), 'utf8'), 'changed\n');
     assert.equal(fs.statSync(path.join(upper, 'bin/vi')).isCharacterDevice(), true, 'overlayfs whiteout');
-    const second = await run('--name', `${p}b`, '--rm', '--', 'sh', '-c', 'cat /etc/hostname; ls /etc/added 2>&1 || true');
+    const second = await run('--name', `${t.p}b`, '--rm', '--', 'sh', '-c', 'cat /etc/hostname; ls /etc/added 2>&1 || true');
     assert.equal(second.stdout.split('\n')[0], before.trim());
     assert.match(second.stdout, /No such file/);
-    await env.ok('rm', `${p}a`);
+    await t.env.ok('rm', `${t.p}a`);
     assert.equal(fs.existsSync(upper), false, 'rm removes the kept upper dir');
   });
 
   it('--rootfs-tar extracts the tar once into a cached layer under the state dir', async () => {
-    const tar = path.join(env.stateDir, 'rootfs.tar');
-    execFileSync('tar', ['-C', layer.dir, '-cf', tar, '.']);
+    const tar = path.join(t.env.stateDir, 'rootfs.tar');
+    execFileSync('tar', ['-C', t.layer.dir, '-cf', tar, '.']);
     for (const n of ['a', 'b']) {
-      const r = await env.cnm('run', '--rm', '--name', `${p}${n}`, '--rootfs-tar', tar, '--', 'cat', '/etc/hostname');
+      const r = await t.env.cnm('run', '--rm', '--name', `${t.p}${n}`, '--rootfs-tar', tar, '--', 'cat', '/etc/hostname');
       assert.equal(r.stdout, 'layer\n', r.stderr);
     }
-    assert.equal(fs.readdirSync(path.join(env.stateDir, 'layers')).length, 1, 'one cached layer for one tar');
+    assert.equal(fs.readdirSync(path.join(t.env.stateDir, 'layers')).length, 1, 'one cached layer for one tar');
   });
 
   it('the command is PID 1 and sees none of the host processes', async () => {
-    const r = await run('--rm', '--name', `${p}a`, '--', 'sh', '-c', 'echo $$; ls /proc | grep -E "^[0-9]+$"');
+    const r = await run('--rm', '--name', `${t.p}a`, '--', 'sh', '-c', 'echo $$; ls /proc | grep -E "^[0-9]+$"');
     assert.equal(r.code, 0, r.stderr);
     const [self, ...pids] = r.stdout.trim().split('\n').map(Number);
     assert.equal(self, 1);
@@ -67,29 +49,29 @@ describe('cnm run: isolation and limits (real kernel)', function () {
   });
 
   it('sets the container hostname without changing the host one', async () => {
-    const r = await run('--rm', '--name', `${p}a`, '--hostname', 'box-1', '--', 'sh', '-c', 'hostname; echo $HOSTNAME');
+    const r = await run('--rm', '--name', `${t.p}a`, '--hostname', 'box-1', '--', 'sh', '-c', 'hostname; echo $HOSTNAME');
     assert.equal(r.stdout, 'box-1\nbox-1\n');
     assert.notEqual(os.hostname(), 'box-1');
-    const byName = await run('--rm', '--name', `${p}b`, '--', 'hostname');
-    assert.equal(byName.stdout, `${p}b\n`);
+    const byName = await run('--rm', '--name', `${t.p}b`, '--', 'hostname');
+    assert.equal(byName.stdout, `${t.p}b\n`);
   });
 
   it('passes env, workdir and arguments without a shell, and exits with the command status', async () => {
-    const r = await run('--rm', '--name', `${p}a`, '-e', 'GREETING=hi there', '--workdir', '/srv/app', '--', 'sh', '-c', 'echo "$GREETING"; pwd; exit 7');
+    const r = await run('--rm', '--name', `${t.p}a`, '-e', 'GREETING=hi there', '--workdir', '/srv/app', '--', 'sh', '-c', 'echo "$GREETING"; pwd; exit 7');
     assert.equal(r.code, 7);
     assert.equal(r.stdout, 'hi there\n/srv/app\n');
   });
 
   it('a memory hog is killed at the limit and reported as OOM (exit 137)', async () => {
-    const r = await run('--name', `${p}a`, '--memory', '16m', '--', 'sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done');
+    const r = await run('--name', `${t.p}a`, '--memory', '16m', '--', 'sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done');
     assert.equal(r.code, 137);
-    assert.match(r.stderr, new RegExp(`container ${p}a was killed: out of memory \\(memory limit 16777216 bytes\\)`));
-    const [c] = await env.containers();
-    assert.deepEqual([c.name, c.status, c.exitCode, c.oomKilled], [`${p}a`, 'exited', 137, true]);
+    assert.match(r.stderr, new RegExp(`container ${t.p}a was killed: out of memory \\(memory limit 16777216 bytes\\)`));
+    const [c] = await t.env.containers();
+    assert.deepEqual([c.name, c.status, c.exitCode, c.oomKilled], [`${t.p}a`, 'exited', 137, true]);
   });
 
   it('a fork loop stops at the pids limit', async () => {
-    const r = await run('--rm', '--name', `${p}a`, '--pids-limit', '8', '--', 'sh', '-c',
+    const r = await run('--rm', '--name', `${t.p}a`, '--pids-limit', '8', '--', 'sh', '-c',
       'i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done; echo never');
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /can't fork/);
@@ -97,7 +79,7 @@ describe('cnm run: isolation and limits (real kernel)', function () {
   });
 
   it('forwards SIGTERM to the command in the foreground and exits with its status', async () => {
-    const child = env.spawn('run', '--layer', layer.dir, '--name', `${p}a`, '--rm', '--', 'sh', '-c', 'trap "echo bye; exit 5" TERM; echo up; while true; do sleep 0.1; done');
+    const child = t.env.spawn('run', '--layer', t.layer.dir, '--name', `${t.p}a`, '--rm', '--', 'sh', '-c', 'trap "echo bye; exit 5" TERM; echo up; while true; do sleep 0.1; done');
     const done = collect(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
