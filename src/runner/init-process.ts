@@ -70,11 +70,17 @@ export interface StartedInit {
  * Spawn cnm-init and wait for its start-up report. Foreground: stdio inherited. Detached: its own session, stdin
  * from /dev/null, stdout and stderr appended to `logFd`; the caller may exit while it runs.
  */
-export async function startInit(spec: InitSpec, mode: { detached: false } | { detached: true; logFd: number }): Promise<StartedInit> {
+/** `onSpawn` sees the monitor at once, before it reports: a foreground run forwards signals to it from then on. */
+export async function startInit(
+  spec: InitSpec,
+  mode: { detached: false } | { detached: true; logFd: number },
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<StartedInit> {
   const stdio: StdioOptions = mode.detached ? ['ignore', mode.logFd, mode.logFd, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const child = spawn(initBinary(), initArgs(spec), { stdio, detached: mode.detached });
   // Synchronously, before any await: only our own event loop can reap this child, so even a zombie still has its stat.
   const pidStart = child.pid === undefined ? undefined : startTimeOf(child.pid);
+  onSpawn?.(child);
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));

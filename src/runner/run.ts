@@ -3,6 +3,7 @@
  * container dir, start cnm-init, and (foreground) wait, forward signals and tear down. Any failure before the command
  * runs unwinds every step, so bad input leaves nothing behind.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { UndoStack } from '../core/undo';
 import { sandboxNameOf, type RunnerDeps } from './deps';
@@ -69,11 +70,11 @@ function initSpec(spec: RunSpec, p: Prepared): InitSpec {
 }
 
 /** Start the command; a failed start (command not found: 127) unwinds everything and resolves its exit code. */
-async function start(deps: RunnerDeps, spec: RunSpec, p: Prepared, io: RunIo): Promise<StartedInit | number> {
+async function start(deps: RunnerDeps, spec: RunSpec, p: Prepared, io: RunIo, signals?: SignalForwarder): Promise<StartedInit | number> {
   const logFd = spec.detach ? fs.openSync(p.paths.log, 'a', 0o600) : undefined;
   let started: StartedInit;
   try {
-    started = await startInit(initSpec(spec, p), logFd === undefined ? { detached: false } : { detached: true, logFd });
+    started = await startInit(initSpec(spec, p), logFd === undefined ? { detached: false } : { detached: true, logFd }, (c) => signals?.attach(c));
   } finally {
     if (logFd !== undefined) fs.closeSync(logFd);
   }
@@ -86,11 +87,20 @@ async function start(deps: RunnerDeps, spec: RunSpec, p: Prepared, io: RunIo): P
 
 /** Resolves the exit code `cnm run` should end with. */
 export async function runContainer(deps: RunnerDeps, spec: RunSpec, io: RunIo): Promise<number> {
+  const signals = spec.detach ? undefined : new SignalForwarder();
+  try {
+    return await runWith(deps, spec, io, signals);
+  } finally {
+    signals?.dispose();
+  }
+}
+
+async function runWith(deps: RunnerDeps, spec: RunSpec, io: RunIo, signals: SignalForwarder | undefined): Promise<number> {
   let prepared!: Prepared;
   let started!: StartedInit;
   const early = await UndoStack.run(async (undo) => {
     prepared = await prepare(deps, spec, undo);
-    const r = await start(deps, spec, prepared, io);
+    const r = await start(deps, spec, prepared, io, signals);
     if (typeof r === 'number') {
       await undo.unwind(deps.log);
       return r;
@@ -117,21 +127,8 @@ export async function runContainer(deps: RunnerDeps, spec: RunSpec, io: RunIo): 
 }
 
 async function waitForeground(deps: RunnerDeps, rec: ContainerRecord, started: StartedInit, io: RunIo): Promise<number> {
-  const forward = (sig: NodeJS.Signals) => () => {
-    try {
-      started.child.kill(sig);
-    } catch {
-      // the monitor is already gone
-    }
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  let code: number;
-  try {
-    code = await started.exited;
-  } finally {
-    for (const [s, h] of handlers) process.off(s, h);
-  }
+  // signals reach the monitor through the SignalForwarder that runContainer installed before the spawn
+  const code = await started.exited;
   const info = await teardownRuntime(deps, rec);
   await finishExited(deps, rec, { ...info, exitCode: info.exitCode ?? code });
   if (info.oomKilled) {
@@ -140,4 +137,41 @@ async function waitForeground(deps: RunnerDeps, rec: ContainerRecord, started: S
     return 137;
   }
   return info.exitCode ?? code;
+}
+
+/**
+ * Forwards SIGINT, SIGTERM and SIGHUP of a foreground `cnm run` to the container's monitor. Installed before the
+ * monitor is spawned: the command's output can reach the terminal before cnm has heard that it started, and a signal
+ * in that window would otherwise kill cnm itself and leave the container running. A signal that arrives before the
+ * monitor exists is held and delivered to it once it does.
+ */
+export class SignalForwarder {
+  private child?: ChildProcess;
+  private readonly pending: NodeJS.Signals[] = [];
+  private readonly handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, () => this.deliver(s)] as const);
+
+  constructor() {
+    for (const [s, h] of this.handlers) process.on(s, h);
+  }
+
+  attach(child: ChildProcess): void {
+    this.child = child;
+    for (const s of this.pending.splice(0)) this.deliver(s);
+  }
+
+  dispose(): void {
+    for (const [s, h] of this.handlers) process.off(s, h);
+  }
+
+  private deliver(sig: NodeJS.Signals): void {
+    if (!this.child) {
+      this.pending.push(sig);
+      return;
+    }
+    try {
+      this.child.kill(sig);
+    } catch {
+      // the monitor is already gone
+    }
+  }
 }
