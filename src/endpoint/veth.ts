@@ -13,11 +13,8 @@ export interface VethInSandboxSpec {
   peerMac: string;
 }
 
-/**
- * Equivalent to: `ip link add <host> master <bridge> mtu M up type veth peer name <peer> netns <ns> address <mac>`.
- * One request: the peer is created inside the sandbox (0.35 ms) instead of being moved there (~18 ms).
- */
-export async function createVethInSandbox(host: NetlinkHandle, spec: VethInSandboxSpec): Promise<void> {
+/** One request: host end on the bridge and up; the peer in `netns` when given, else in the host netns. */
+async function createVeth(host: NetlinkHandle, spec: VethInHostSpec & { netns?: string }): Promise<void> {
   await host.linkAdd({
     kind: 'veth',
     name: spec.hostName,
@@ -25,8 +22,16 @@ export async function createVethInSandbox(host: NetlinkHandle, spec: VethInSandb
     alias: spec.alias,
     mtu: spec.mtu,
     up: true,
-    peer: { name: spec.peerName, netns: spec.netns, mtu: spec.mtu, mac: spec.peerMac },
+    peer: { name: spec.peerName, mtu: spec.mtu, mac: spec.peerMac, ...(spec.netns === undefined ? {} : { netns: spec.netns }) },
   });
+}
+
+/**
+ * Equivalent to: `ip link add <host> master <bridge> mtu M up type veth peer name <peer> netns <ns> address <mac>`.
+ * One request: the peer is created inside the sandbox (0.35 ms) instead of being moved there (~18 ms).
+ */
+export function createVethInSandbox(host: NetlinkHandle, spec: VethInSandboxSpec): Promise<void> {
+  return createVeth(host, spec);
 }
 
 export interface VethInHostSpec {
@@ -39,16 +44,8 @@ export interface VethInHostSpec {
 }
 
 /** Docker path: both ends in the host netns; Docker moves `peerName` into its sandbox on Join. */
-export async function createVethInHost(host: NetlinkHandle, spec: VethInHostSpec): Promise<void> {
-  await host.linkAdd({
-    kind: 'veth',
-    name: spec.hostName,
-    master: spec.bridge,
-    alias: spec.alias,
-    mtu: spec.mtu,
-    up: true,
-    peer: { name: spec.peerName, mtu: spec.mtu, mac: spec.peerMac },
-  });
+export function createVethInHost(host: NetlinkHandle, spec: VethInHostSpec): Promise<void> {
+  return createVeth(host, spec);
 }
 
 /** Delete a link, tolerating its absence (deleting one veth end removes its peer too). Resolves whether it existed. */
