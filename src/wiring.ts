@@ -1,41 +1,54 @@
-/** Composition root: the one place that builds real adapters (kernel, store, IPAM, driver) and the engine. */
+/**
+ * The composition root: the one place that builds real adapters (kernel, store, IPAM, firewall, drivers, owner
+ * probe, cgroups) and wires the engine, the runner and the daemon's backend from them. Only the entry point
+ * (src/cli/main.ts) imports it; every other module gets what it needs through its constructor.
+ */
 import { randomBytes } from 'node:crypto';
-import type { UndoLogger } from './core/undo';
+import os, { hostname } from 'node:os';
+import path from 'node:path';
+import { isClusterStore, type ClusterStore } from './cluster/cluster-store';
+import { HostScopedStore, validateHostName } from './cluster/host-scoped-store';
+import { joinCluster, type ClusterMember } from './cluster/membership';
+import { SegmentChanges } from './cluster/segment-changes';
+import { KeyedMutex } from './core/keyed-mutex';
+import type { Logger } from './core/log';
+import type { Store } from './core/store';
 import { BridgeDriver } from './drivers/bridge/bridge-driver';
+import { EndpointDeletions } from './drivers/bridge/endpoint-deletions';
+import { BridgeFirewallSource } from './drivers/bridge/firewall-facts';
 import { ensureInstanceId } from './drivers/instance';
-import { ProcOwnerProbe } from './drivers/owner';
+import { DriverRouter } from './drivers/router';
+import { vxlanDeviceName } from './drivers/vxlan/options';
+import { VxlanDriver } from './drivers/vxlan/vxlan-driver';
 import type { EngineDeps } from './engine/deps';
 import { Engine } from './engine/engine';
+import { EngineFirewallSource } from './engine/firewall-state';
 import { FirewallSync } from './engine/firewall-sync';
-import { NftFirewall } from './firewall';
+import { LocalHostExec, NftFirewall } from './firewall';
 import { StoreIpam } from './ipam/allocator';
 import type { DefaultPoolSpec } from './ipam/default-pools';
 import type { HostNetworksProvider } from './ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from './netlink/handle';
-import { RealNetnsOps } from './netlink/netns';
 import { WorkerLinkDeleter } from './netlink/link-deleter';
-import { EndpointDeletions } from './drivers/bridge/endpoint-deletions';
-import { hostname } from 'node:os';
-import { isClusterStore, type ClusterStore } from './cluster/cluster-store';
-import { HostScopedStore, validateHostName } from './cluster/host-scoped-store';
-import { VxlanDriver } from './drivers/vxlan/vxlan-driver';
-import { DriverRouter } from './engine/driver-router';
+import { RealNetnsOps } from './netlink/netns';
+import { ProcOwnerProbe } from './owner/proc-owner-probe';
+import type { DaemonBackend } from './plugin/daemon';
+import { CgroupManager } from './runner/cgroup';
+import type { RunnerDeps } from './runner/deps';
 import { openStoreFromUrl } from './store/open-store-url';
-import type { Store } from './store/store';
 
 export interface WiringOptions {
-  stateDir?: string;
+  stateDir: string;
   /** store URL (see openStoreFromUrl); undefined: the embedded SQLite store in stateDir */
   store?: string;
-  debug?: boolean;
+  /** the process's one logger */
+  log: Logger;
   /** manage the host firewall (NAT, isolation, published ports); default: on unless CNM_FIREWALL=off */
   firewall?: boolean;
   /** replaces the local default address pools (dockerd's --default-address-pool); undefined: Docker's defaults */
   defaultPools?: DefaultPoolSpec[];
   /** this host's name in a shared (etcd) store; default CNM_HOST_NAME, else the system host name */
   hostName?: string;
-  /** told when a local vxlan segment changed (the daemon's ClusterSync programs it at once) */
-  onSegmentChanged?: (vni: number) => void;
   /**
    * The daemon: DeleteEndpoint answers first and a worker thread deletes the veth (src/netlink/link-deleter.ts), so
    * the ~20-30 ms kernel deletion neither delays Docker nor blocks the event loop. Off (the CLI): links are deleted
@@ -46,7 +59,7 @@ export interface WiringOptions {
 }
 
 /** The host name a shared store knows this host by: option, else CNM_HOST_NAME, else hostname(2). */
-export function hostNameOf(opts: WiringOptions, env: NodeJS.ProcessEnv = process.env): string {
+export function hostNameOf(opts: { hostName?: string }, env: NodeJS.ProcessEnv = process.env): string {
   return validateHostName(opts.hostName ?? (env.CNM_HOST_NAME || hostname().split('.')[0]));
 }
 
@@ -54,7 +67,7 @@ export function hostNameOf(opts: WiringOptions, env: NodeJS.ProcessEnv = process
  * CNM_FIREWALL=off (or 0/false/no) runs cnm without touching the firewall: no masquerade, no isolation between
  * networks, no published ports (`--publish` / `docker run -p` are then refused). Anything else means on.
  */
-export function firewallEnabled(opts: WiringOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+export function firewallEnabled(opts: { firewall?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (opts.firewall !== undefined) return opts.firewall;
   return !['off', '0', 'false', 'no'].includes((env.CNM_FIREWALL ?? '').trim().toLowerCase());
 }
@@ -63,17 +76,23 @@ export interface Wiring {
   engine: Engine;
   /** dispatches to the bridge or vxlan driver by network */
   driver: DriverRouter;
+  vxlan: VxlanDriver;
   /** the raw shared store (etcd) when there is one: watches and leases for multi-host sync */
   cluster?: ClusterStore;
   /** this host's name in the shared store (undefined with the embedded store) */
   hostName?: string;
+  /** local vxlan segment changes, for the cluster sync */
+  segments: SegmentChanges;
   ipam: StoreIpam;
   store: Store;
   netns: NetnsOps;
   host: NetlinkHandle;
   deps: EngineDeps;
+  /** `cnm run` and friends: on the same store, owner probe and engine as every other command */
+  runner: RunnerDeps;
   /** absent when the firewall is disabled */
   firewall?: FirewallSync;
+  log: Logger;
   close(): Promise<void>;
 }
 
@@ -90,7 +109,8 @@ export function newObjectId(): string {
   return randomBytes(32).toString('hex');
 }
 
-export async function createWiring(opts: WiringOptions = {}): Promise<Wiring> {
+export async function createWiring(opts: WiringOptions): Promise<Wiring> {
+  const { log } = opts;
   const raw = openStoreFromUrl(opts.store, opts.stateDir);
   // a shared store keeps each host's own objects apart (see src/cluster/host-scoped-store.ts)
   const cluster = isClusterStore(raw) ? raw : undefined;
@@ -98,31 +118,95 @@ export async function createWiring(opts: WiringOptions = {}): Promise<Wiring> {
   const store: Store = cluster ? new HostScopedStore(cluster, hostName!) : raw;
   const netns = new RealNetnsOps();
   const host = netns.openHandle(null);
-  const log: UndoLogger | undefined = opts.debug
-    ? (msg, err) => process.stderr.write(`cnm: ${msg}: ${err instanceof Error ? err.message : String(err)}\n`)
-    : undefined;
   const owner = new ProcOwnerProbe(hostName);
+  const clock = (): Date => new Date();
   const ipam = new StoreIpam({
-    store, hostNetworks: hostNetworksOf(host), defaultPools: opts.defaultPools && { local: opts.defaultPools }, holder: hostName,
+    store,
+    hostNetworks: hostNetworksOf(host),
+    defaultPools: opts.defaultPools && { local: opts.defaultPools },
+    holder: hostName,
   });
   const instance = await ensureInstanceId(store);
-  const firewall = firewallEnabled(opts) ? new FirewallSync({ store, firewall: new NftFirewall() }) : undefined;
+  const firewall = firewallEnabled(opts)
+    ? new FirewallSync({
+        sources: [new BridgeFirewallSource(store), new EngineFirewallSource(store)],
+        firewall: new NftFirewall({ exec: new LocalHostExec(), log: log.child({ component: 'firewall' }) }),
+        log,
+      })
+    : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
   const deletions = opts.backgroundLinkDeletion ? new EndpointDeletions(WorkerLinkDeleter.start()) : undefined;
   const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions });
+  const segments = new SegmentChanges();
   const vxlan = new VxlanDriver(
-    { host, store, owner, instance, log, firewall, deletions, hostName: hostName ?? '' },
-    { clustered: !!cluster, onSegmentChanged: opts.onSegmentChanged },
+    { host, store, instance, log, hostName: hostName ?? '', bridge },
+    { clustered: !!cluster, onSegmentChanged: (vni) => segments.changed(vni) },
   );
-  const driver = new DriverRouter(store, bridge, vxlan);
-  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock: () => new Date(), newId: newObjectId, log, firewall };
+  const driver = new DriverRouter([bridge, vxlan], instance);
+  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock, newId: newObjectId, log, firewall };
+  const engine = new Engine(deps);
+  const runner: RunnerDeps = {
+    store,
+    sandboxes: engine,
+    // absolute: container paths under it become mount sources and targets
+    stateDir: path.resolve(opts.stateDir),
+    cgroups: new CgroupManager(),
+    owner,
+    clock,
+    newId: newObjectId,
+    hostCpus: os.cpus().length,
+    log,
+  };
   return {
-    engine: new Engine(deps), driver, ipam, store, netns, host, deps, firewall, cluster, hostName,
+    engine, driver, vxlan, ipam, store, netns, host, deps, runner, firewall, cluster, hostName, segments, log,
     close: async () => {
       // background deletions still need the store (their records) and finish before the worker goes
       await deletions?.close();
       host.close();
       await store.close();
+    },
+  };
+}
+
+export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLinkDeletion'> {
+  /** shared store: the address other hosts send VXLAN traffic to, and the underlay interface */
+  underlayIp?: string;
+  underlayDev?: string;
+  /** whether the daemon reconciles at start (which also rebuilds the firewall) */
+  gc: boolean;
+}
+
+/**
+ * What `cnm daemon` serves: the drivers and IPAM with background veth deletion, and on a shared store this host's
+ * cluster membership (a leased host record, and the sync that programs the local vxlan devices).
+ */
+export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<DaemonBackend> {
+  const w = await createWiring({ ...opts, backgroundLinkDeletion: true });
+  let member: ClusterMember | undefined;
+  try {
+    if (w.cluster && w.hostName) {
+      member = await joinCluster(
+        {
+          cluster: w.cluster, hostName: w.hostName, host: w.host, log: w.log, deviceName: vxlanDeviceName, segments: w.segments,
+          onNetworkRemoved: (id, vni) => w.vxlan.onNetworkRemoved(id, vni),
+        },
+        { ip: opts.underlayIp, dev: opts.underlayDev },
+      );
+    }
+    // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart
+    if (!opts.gc) await w.firewall?.trySync('rebuild the firewall at daemon start');
+  } catch (err) {
+    await w.close();
+    throw err;
+  }
+  return {
+    driver: w.driver,
+    ipam: w.ipam,
+    mutex: new KeyedMutex(),
+    gc: () => w.engine.gc(),
+    close: async () => {
+      await member?.leave();
+      await w.close();
     },
   };
 }

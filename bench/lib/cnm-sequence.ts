@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../src/engine/engine';
 import { createWiring } from '../../src/wiring';
 import { emptyTimings, type Op, type Timings } from './stats';
+import { silentLogger } from '../../src/core/log';
 
 export interface CnmPlan {
   n: number;
@@ -48,7 +49,7 @@ async function sequence(engine: Engine, net: string, prefix: string, n: number):
 
 /** One network, N sandboxes on it; `warmup` unmeasured rounds first (JIT, koffi, SQLite caches). */
 export async function runCnmSequence(plan: CnmPlan, warmup = 0): Promise<CnmRun> {
-  const w = await createWiring({ stateDir: plan.stateDir });
+  const w = await createWiring({ stateDir: plan.stateDir, log: silentLogger });
   try {
     const net = await w.engine.networkCreate({ name: `${plan.prefix}-net` });
     if (warmup > 0) await sequence(w.engine, net.name, `${plan.prefix}w`, warmup);

@@ -1,6 +1,9 @@
 /** What CLI commands run against: injected so tests can drive the commander program with fakes. */
+import type { Logger } from '../core/log';
 import type { Engine } from '../engine/engine';
 import type { DefaultPoolSpec } from '../ipam/default-pools';
+import type { DaemonBackend } from '../plugin/daemon';
+import type { RunnerDeps } from '../runner/deps';
 
 export interface GlobalOptions {
   stateDir: string;
@@ -14,9 +17,23 @@ export interface GlobalOptions {
   defaultAddressPools?: DefaultPoolSpec[];
 }
 
+/** `cnm daemon`'s own flags that shape its backend. */
+export interface DaemonSetup {
+  gc: boolean;
+  /** false: --no-firewall on the daemon command */
+  firewall: boolean;
+  hostName?: string;
+  underlayIp?: string;
+  underlayDev?: string;
+}
+
 export interface CliContext {
   /** Build (once) the engine for the given global options; real adapters come from src/wiring.ts. */
   engine(globals: GlobalOptions): Promise<Engine>;
+  /** The runner's dependencies, on the same store and engine as every other command. */
+  runner(globals: GlobalOptions): Promise<RunnerDeps>;
+  /** The daemon's logger and (opened on demand) backend. */
+  daemon(globals: GlobalOptions, setup: DaemonSetup): { logger: Logger; openBackend(): Promise<DaemonBackend> };
   /** Run a command inside a sandbox's netns with inherited stdio; resolves its exit code. */
   execInSandbox(sandbox: string, argv: string[]): Promise<number>;
   stdout(text: string): void;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { CommandModule } from './command-module';
 import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
-import type { Engine } from '../engine/engine';
-import { createWiring } from '../wiring';
+import { createDaemonBackend, createWiring, type Wiring } from '../wiring';
+import { cliLogger, daemonLogger } from './log';
 
 export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
   return readdirSync(dir)
@@ -35,11 +35,24 @@ function osSignal(name: NodeJS.Signals): number {
 
 /** The real context: adapters are built on first use by src/wiring.ts and closed by `close()`. */
 export function realContext(): CliContext & { close(): Promise<void> } {
-  let built: Promise<{ engine: Engine; close(): Promise<void> }> | undefined;
+  let built: Promise<Wiring> | undefined;
+  const wiring = (g: GlobalOptions): Promise<Wiring> => {
+    const log = cliLogger(g.debug, (s) => process.stderr.write(s));
+    built ??= createWiring({ stateDir: g.stateDir, log, store: g.store, firewall: g.firewall, defaultPools: g.defaultAddressPools });
+    return built;
+  };
   return {
-    engine: async (g: GlobalOptions) => {
-      built ??= createWiring({ stateDir: g.stateDir, debug: g.debug, store: g.store, firewall: g.firewall, defaultPools: g.defaultAddressPools });
-      return (await built).engine;
+    engine: async (g) => (await wiring(g)).engine,
+    runner: async (g) => (await wiring(g)).runner,
+    daemon: (g, setup) => {
+      const logger = daemonLogger(g.debug);
+      const openBackend = () =>
+        createDaemonBackend({
+          stateDir: g.stateDir, log: logger, store: g.store, firewall: setup.firewall && g.firewall !== false ? undefined : false,
+          defaultPools: g.defaultAddressPools, hostName: setup.hostName, underlayIp: setup.underlayIp, underlayDev: setup.underlayDev,
+          gc: setup.gc,
+        });
+      return { logger, openBackend };
     },
     execInSandbox: execInNetns,
     stdout: (s) => process.stdout.write(s),

@@ -1,6 +1,6 @@
 /** The store features multi-host sync needs beyond the Store contract: EtcdStore has them, so do test fakes. */
 import type { LeasedKey, StoreWatch, WatchEvent, WatchOptions } from '../store/etcd-watch';
-import type { KeyValue, Store } from '../store/store';
+import type { KeyValue, Store } from '../core/store';
 
 export type { LeasedKey, StoreWatch, WatchEvent, WatchOptions };
 

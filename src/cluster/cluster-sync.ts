@@ -4,7 +4,9 @@
  * device equal to what the records say (src/cluster/fdb-plan.ts). Syncs are serialized and coalesced per VNI;
  * a full re-sync also runs at start and periodically, which heals anything changed behind cnm's back.
  */
-import { isCnmError } from '../core/errors';
+import { errorMessage, isCnmError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { SegmentChanges } from './segment-changes';
 import type { NetlinkHandle } from '../netlink/handle';
 import type { ClusterStore, StoreWatch, WatchEvent } from './cluster-store';
 import { desiredEntries, isEmptyPlan, planSync, type SyncPlan } from './fdb-plan';
@@ -21,7 +23,9 @@ export interface ClusterSyncDeps {
   self: string;
   /** the local vxlan device of a VNI */
   deviceName: (vni: number) => string;
-  log?: (msg: string) => void;
+  log: Logger;
+  /** local segments the vxlan driver just made or changed: synced at once */
+  segments?: SegmentChanges;
   /** a vxlan network record disappeared (network rm anywhere): tear down its local devices */
   onNetworkRemoved?: (networkId: string, vni: number) => Promise<void>;
   /** full re-sync period; default 30 s (0: never) */
@@ -38,6 +42,7 @@ export class ClusterSync {
   private readonly dirty = new Set<number>();
   private running?: Promise<void>;
   private stopped = false;
+  private unsubscribe?: () => void;
   /** how many sync passes changed the kernel (for tests and the benchmark) */
   changes = 0;
 
@@ -46,6 +51,7 @@ export class ClusterSync {
   /** Snapshot, watch from the snapshot's revision, and sync every local device once. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.unsubscribe ??= this.deps.segments?.subscribe((vni) => this.markDirty(vni));
     const { items, revision } = await this.deps.store.snapshot(CLUSTER_PREFIX);
     this.hosts.clear();
     this.endpoints.clear();
@@ -66,6 +72,8 @@ export class ClusterSync {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     if (this.timer) clearInterval(this.timer);
     await this.watch?.cancel().catch(() => undefined);
     await this.running;
@@ -84,12 +92,12 @@ export class ClusterSync {
 
   private async restart(err: Error): Promise<void> {
     if (this.stopped) return;
-    this.deps.log?.(`cluster watch failed (${err.message}); re-listing`);
+    this.deps.log.warn(`cluster watch failed (${err.message}); re-listing`);
     await this.watch?.cancel().catch(() => undefined);
     try {
       await this.start();
     } catch (e) {
-      this.deps.log?.(`cluster re-list failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.deps.log.warn(`cluster re-list failed: ${errorMessage(e)}`);
       setTimeout(() => void this.restart(err), 1000).unref();
     }
   }
@@ -114,7 +122,7 @@ export class ClusterSync {
       if (ev.type === 'put') this.networks.set(id, JSON.parse(ev.value!) as VxlanNetworkRecord);
       else this.networks.delete(id);
       if (live && ev.type === 'delete' && old && this.deps.onNetworkRemoved) {
-        this.deps.onNetworkRemoved(id, old.vni).catch((err) => this.deps.log?.(`tear down removed network ${id}: ${String(err)}`));
+        this.deps.onNetworkRemoved(id, old.vni).catch((err) => this.deps.log.warn(`tear down removed network ${id}: ${errorMessage(err)}`));
       }
       return;
     }
@@ -141,7 +149,7 @@ export class ClusterSync {
         try {
           await this.syncVni(vni);
         } catch (err) {
-          this.deps.log?.(`sync of vni ${vni} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.deps.log.warn(`sync of vni ${vni} failed: ${errorMessage(err)}`);
         }
       }
     }

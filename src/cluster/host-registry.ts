@@ -5,7 +5,7 @@
 import { InvalidArgumentError, NotFoundError } from '../core/errors';
 import type { NetlinkHandle } from '../netlink/handle';
 import { addrOf, canonicalIp, parseIp } from '../network/ip';
-import { getJson, type Store } from '../store/store';
+import { getJson, type Store } from '../core/store';
 import type { ClusterStore, LeasedKey } from './cluster-store';
 import { clusterKeys, type HostRecord } from './records';
 

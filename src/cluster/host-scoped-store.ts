@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../core/errors';
 import { compareKeys, validateKey, validatePrefix, validateTxn } from '../store/keys';
-import type { Compare, KeyValue, Op, Store, TxnRequest } from '../store/store';
+import type { Compare, KeyValue, Op, Store, TxnRequest } from '../core/store';
 
 /** Key prefixes shared by every host (the IPAM pool ids of the global space are URI-encoded "global/..."). */
 export const SHARED_PREFIXES: readonly string[] = [

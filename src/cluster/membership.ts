@@ -4,17 +4,24 @@
  * the host's containers keep running across a daemon restart, and a daemon back within the TTL re-puts the key
  * on a new lease before the others ever drop this host's entries (a host gone for good drops out after the TTL).
  */
+import type { Logger } from '../core/log';
 import type { NetlinkHandle } from '../netlink/handle';
 import type { ClusterStore } from './cluster-store';
 import { ClusterSync } from './cluster-sync';
 import { registerHost, resolveUnderlay, type UnderlayChoice } from './host-registry';
-import { vxlanDeviceName } from '../drivers/vxlan/options';
+import type { SegmentChanges } from './segment-changes';
 
 export interface ClusterMemberDeps {
-  cluster?: ClusterStore;
-  hostName?: string;
+  cluster: ClusterStore;
+  hostName: string;
   host: NetlinkHandle;
-  driver: { vxlan: { onNetworkRemoved(networkId: string, vni: number): Promise<void> } };
+  log: Logger;
+  /** the local vxlan device of a VNI (the vxlan driver's naming) */
+  deviceName: (vni: number) => string;
+  /** segment changes the vxlan driver announces */
+  segments: SegmentChanges;
+  /** a vxlan network was removed elsewhere: tear down this host's part of it */
+  onNetworkRemoved(networkId: string, vni: number): Promise<void>;
 }
 
 export interface ClusterMember {
@@ -22,16 +29,17 @@ export interface ClusterMember {
   leave(): Promise<void>;
 }
 
-export async function joinCluster(w: ClusterMemberDeps, underlay: UnderlayChoice): Promise<ClusterMember | undefined> {
-  if (!w.cluster || !w.hostName) return undefined;
-  const log = (msg: string): void => {
-    process.stderr.write(`cnm: cluster: ${msg}\n`);
-  };
-  const { ip, dev } = await resolveUnderlay(w.host, underlay);
-  const reg = await registerHost(w.cluster, { name: w.hostName, underlayIp: ip, underlayDev: dev, startedAt: new Date().toISOString() }, { log });
+export async function joinCluster(deps: ClusterMemberDeps, underlay: UnderlayChoice): Promise<ClusterMember> {
+  const log = deps.log.child({ component: 'cluster' });
+  const { ip, dev } = await resolveUnderlay(deps.host, underlay);
+  const reg = await registerHost(
+    deps.cluster,
+    { name: deps.hostName, underlayIp: ip, underlayDev: dev, startedAt: new Date().toISOString() },
+    { log: (m) => log.warn(m) },
+  );
   const sync = new ClusterSync({
-    store: w.cluster, host: w.host, self: w.hostName, deviceName: vxlanDeviceName, log,
-    onNetworkRemoved: (id, vni) => w.driver.vxlan.onNetworkRemoved(id, vni),
+    store: deps.cluster, host: deps.host, self: deps.hostName, deviceName: deps.deviceName, log, segments: deps.segments,
+    onNetworkRemoved: deps.onNetworkRemoved,
   });
   try {
     await sync.start();

@@ -1,4 +1,4 @@
-/** Validation of names that end up as kernel interface names or files under /run/netns. */
+/** Validation of names and numbers that end up in the kernel: interface names, files under /run/netns, MTUs. */
 import { InvalidArgumentError } from './errors';
 
 const IFNAME_MAX = 15;
@@ -38,4 +38,16 @@ export function validateObjectName(name: string, what: string): string {
     );
   }
   return name;
+}
+
+export const MIN_MTU = 68;
+export const MAX_MTU = 65535;
+
+/** Validate an MTU given as text or number, naming the value when it is out of range. */
+export function parseMtu(value: string | number, what = 'mtu'): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < MIN_MTU || n > MAX_MTU) {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(String(value))} is not allowed: use an integer from ${MIN_MTU} to ${MAX_MTU}`);
+  }
+  return n;
 }

@@ -1,6 +1,5 @@
 /** A stack of compensating actions: push after each side effect, unwind in reverse on failure. */
-
-export type UndoLogger = (message: string, err: unknown) => void;
+import type { Logger } from './log';
 
 export class UndoStack {
   private readonly actions: { label: string; fn: () => Promise<void> | void }[] = [];
@@ -19,19 +18,19 @@ export class UndoStack {
   }
 
   /** Run every action in reverse order; failures are logged, never thrown, never mask the original error. */
-  async unwind(log?: UndoLogger): Promise<void> {
+  async unwind(log?: Logger): Promise<void> {
     while (this.actions.length > 0) {
       const a = this.actions.pop()!;
       try {
         await a.fn();
       } catch (err) {
-        log?.(`rollback step "${a.label}" failed`, err);
+        log?.warn({ err }, `rollback step "${a.label}" failed`);
       }
     }
   }
 
   /** Run `body` with a fresh stack; on throw, unwind and rethrow the original error. */
-  static async run<T>(body: (undo: UndoStack) => Promise<T>, log?: UndoLogger): Promise<T> {
+  static async run<T>(body: (undo: UndoStack) => Promise<T>, log?: Logger): Promise<T> {
     const undo = new UndoStack();
     try {
       const result = await body(undo);

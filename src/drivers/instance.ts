@@ -3,7 +3,7 @@
  * with it, so reconcile of one state dir only ever deletes objects that this state dir made.
  */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../store/store';
+import type { Store } from '../core/store';
 
 export const INSTANCE_KEY = 'meta/instance-id';
 

@@ -4,14 +4,13 @@
  */
 import { ConflictError, InternalError, InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
-import { parseBridgeOptions } from '../drivers/bridge/options';
-import { resolvePublished } from '../drivers/bridge/firewall-hook';
+import { resolvePublished } from '../drivers/firewall-hook';
 import type { PortRequest } from '../firewall';
 import { UndoStack } from '../core/undo';
 import { hostVethName, macFromIPv4, validateMac } from '../endpoint/naming';
 import { addrOf, cidrContains, parseIp } from '../network/ip';
 import { withNetnsHandle } from '../sandbox/sandbox';
-import { listJson } from '../store/store';
+import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { dropEndpointRecords } from './disconnect';
 import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type PoolRecord, type Versioned, type SandboxRecord } from './records';
@@ -88,8 +87,6 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     createdAt: deps.clock().toISOString(), ifname, hostIfname: hostVethName(id), defaultRoute: false,
     ...(published.length > 0 ? { published } : {}),
   };
-  // the firewall is only touched when this endpoint changes a rule: published ports, or port isolation (icc off)
-  const touchesFirewall = published.length > 0 || (net.value.driver !== 'vxlan' && !parseBridgeOptions(net.value.options).icc);
   return UndoStack.run(async (undo) => {
     await claimPair(deps, net, sb, ep);
     undo.push('remove endpoint records', () => dropEndpointRecords(deps, ep));
@@ -107,7 +104,8 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     });
     ep = { ...ep, state: 'ready', owner: undefined, defaultRoute: res.defaultRoute };
     await deps.store.put(keys.endpoint(sandbox, id), JSON.stringify(ep));
-    if (touchesFirewall) await deps.firewall?.sync();
+    // the firewall is only touched when this endpoint changes a rule: published ports, or an isolated port (icc off)
+    if (published.length > 0 || res.firewallRelevant) await deps.firewall?.sync();
     return ep;
   }, deps.log);
 }

@@ -1,21 +1,17 @@
 /** What the engine is built from: every side effect comes in through here (composition root: src/wiring.ts). */
-import type { UndoLogger } from '../core/undo';
-import type { ReconcileReport } from '../drivers/bridge/reconcile';
-import type { NetworkDriver, SandboxAttacher } from '../drivers/driver';
-import type { FirewallHook } from '../drivers/bridge/firewall-hook';
-import type { OwnerProbe } from '../drivers/owner';
+import type { Logger } from '../core/log';
+import type { FirewallHook } from '../drivers/firewall-hook';
+import type { DriverRouter } from '../drivers/router';
+import type { OwnerProbe } from '../core/owner';
 import type { Ipam } from '../ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from '../netlink/handle';
-import type { Store } from '../store/store';
+import type { Store } from '../core/store';
 
-/** A driver the engine can run: Docker verbs, the native fast path and reconcile. */
-export type EngineDriver = NetworkDriver & SandboxAttacher & {
-  /** the store instance id stamped on kernel objects (see src/drivers/instance.ts) */
-  readonly instance: string;
-  reconcile(engineEndpoints: Iterable<string>): Promise<ReconcileReport>;
-  /** Endpoints of the network on other hosts ("host/endpoint"): a multi-host network in use anywhere stays. */
-  inUse?(networkId: string): Promise<string[]>;
-};
+/** This host's drivers as the engine uses them: the router in front of them (src/drivers/router.ts). */
+export type EngineDriver = Pick<
+  DriverRouter,
+  'instance' | 'validateOptions' | 'createNetwork' | 'deleteNetwork' | 'inUse' | 'attach' | 'detach' | 'setDefaultRoute' | 'canRoute' | 'networkInfo' | 'reconcile'
+>;
 
 export interface EngineDeps {
   netns: NetnsOps;
@@ -28,7 +24,7 @@ export interface EngineDeps {
   clock: () => Date;
   /** a new 64-hex-digit object id */
   newId: () => string;
-  log?: UndoLogger;
+  log: Logger;
   /** the firewall, shared with the driver (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
   firewall?: FirewallHook;
 }

@@ -2,7 +2,7 @@
 import { NotFoundError } from '../core/errors';
 import { addrOf } from '../network/ip';
 import { withNetnsHandle } from '../sandbox/sandbox';
-import { getJson, listJson } from '../store/store';
+import { getJson, listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { findNetwork, keys, type EndpointRecord, type NetworkRecord } from './records';
 

@@ -1,5 +1,5 @@
 /** The single-host CNM engine: the verbs behind the `cnm` CLI, built on injected adapters (see EngineDeps). */
-import { getJson } from '../store/store';
+import { getJson } from '../core/store';
 import { connect, type ConnectOptions } from './connect';
 import type { EngineDeps } from './deps';
 import { disconnect } from './disconnect';
@@ -8,7 +8,7 @@ import type { NetworkCreateInput } from './network-input';
 import { reconcile, type GcReport } from './reconcile';
 import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './records';
 import { sandboxCreate, sandboxEndpoints, sandboxList, sandboxRemove } from './sandbox-ops';
-import { listJson } from '../store/store';
+import { listJson } from '../core/store';
 import type { FirewallNetworkInfo } from '../firewall';
 
 export type { ConnectOptions, GcReport, NetworkCreateInput };

@@ -6,24 +6,25 @@
  * state is derived again and re-applied if another process changed the store in between, so the last applier
  * always leaves the rules matching the store.
  */
-import { isCnmError, UnsupportedError } from '../core/errors';
-import type { FirewallHook } from '../drivers/bridge/firewall-hook';
+import { errorMessage, isCnmError, UnsupportedError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { FirewallSource } from '../drivers/driver';
+import type { FirewallHook } from '../drivers/firewall-hook';
 import { describeNetwork, type Firewall, type FirewallNetworkInfo, type FirewallState, type PortBinding, type PortRequest } from '../firewall';
-import type { Store } from '../store/store';
 import { deriveFirewallState } from './firewall-state';
 
 export interface FirewallSyncDeps {
-  store: Store;
+  /** what the state is derived from, read on every sync */
+  sources: readonly FirewallSource[];
   firewall: Firewall;
-  /** where a failed best-effort sync is reported; default stderr */
-  warn?: (msg: string) => void;
+  /** where a failed best-effort sync is reported */
+  log: Logger;
 }
 
 /** Rounds of apply-and-recheck before giving up on a store that keeps changing (each round is one nft exec). */
 const MAX_ROUNDS = 5;
 
 export class FirewallSync implements FirewallHook {
-  private readonly warn: (msg: string) => void;
   /** a run queued behind the current one: later callers join it instead of queueing another */
   private pending?: Promise<void>;
   private tail: Promise<unknown> = Promise.resolve();
@@ -31,7 +32,6 @@ export class FirewallSync implements FirewallHook {
   private primed = false;
 
   constructor(private readonly deps: FirewallSyncDeps) {
-    this.warn = deps.warn ?? ((m) => process.stderr.write(`cnm: warning: ${m}\n`));
   }
 
   sync(): Promise<void> {
@@ -50,7 +50,7 @@ export class FirewallSync implements FirewallHook {
     try {
       await this.sync();
     } catch (err) {
-      this.warn(`firewall: ${why}: ${err instanceof Error ? err.message : String(err)}; run \`cnm gc\` to retry`);
+      this.deps.log.warn(`firewall: ${why}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
     }
   }
 
@@ -60,14 +60,14 @@ export class FirewallSync implements FirewallHook {
   }
 
   async describe(networkId: string): Promise<FirewallNetworkInfo | undefined> {
-    return describeNetwork(await deriveFirewallState(this.deps.store), networkId);
+    return describeNetwork(await deriveFirewallState(this.deps.sources), networkId);
   }
 
   private async runOnce(): Promise<void> {
-    let state = await deriveFirewallState(this.deps.store);
+    let state = await deriveFirewallState(this.deps.sources);
     for (let round = 1; ; round++) {
       await this.apply(state);
-      const now = await deriveFirewallState(this.deps.store);
+      const now = await deriveFirewallState(this.deps.sources);
       if (JSON.stringify(now) === JSON.stringify(state) || round >= MAX_ROUNDS) return;
       state = now;
     }

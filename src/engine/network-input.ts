@@ -1,8 +1,7 @@
 /** Validation of `network create` input: everything is checked before the first side effect. */
 import { InvalidArgumentError } from '../core/errors';
-import { validateObjectName } from '../core/names';
-import { parseBridgeOptions, parseMtu } from '../drivers/bridge/options';
-import { parseVxlanOptions } from '../drivers/vxlan/options';
+import { parseMtu, validateObjectName } from '../core/names';
+import { DRIVER_NAMES, type DriverName } from '../drivers/driver';
 import { canonicalIp, cidrContains, networkAddressOf, parseCidr, parseIp } from '../network/ip';
 import { parseAddress, parseCidr as parseIpamCidr, usableRange } from '../ipam/cidr';
 
@@ -28,12 +27,14 @@ export interface FamilyPlan {
   aux: Record<string, string>;
 }
 
-export const NETWORK_DRIVERS = ['bridge', 'vxlan'] as const;
-export type NetworkDriverName = (typeof NETWORK_DRIVERS)[number];
+/** Each driver checks its own options (src/drivers/router.ts). */
+export interface OptionsValidator {
+  validateOptions(driver: DriverName, options: Record<string, string>): void;
+}
 
 export interface NetworkPlan {
   name: string;
-  driver: NetworkDriverName;
+  driver: DriverName;
   v4: FamilyPlan;
   v6?: FamilyPlan;
   internal: boolean;
@@ -98,7 +99,7 @@ function checkAuxAddresses(fp: FamilyPlan): void {
   }
 }
 
-function mergedOptions(input: NetworkCreateInput, driver: NetworkDriverName): Record<string, string> {
+function mergedOptions(input: NetworkCreateInput, driver: DriverName, drivers: OptionsValidator): Record<string, string> {
   const options = { ...(input.options ?? {}) };
   if (input.mtu !== undefined) {
     const mtu = String(parseMtu(input.mtu, '--mtu'));
@@ -106,27 +107,26 @@ function mergedOptions(input: NetworkCreateInput, driver: NetworkDriverName): Re
     if (given !== undefined && given !== mtu) throw new InvalidArgumentError(`--mtu ${mtu} disagrees with --opt mtu=${given}`);
     if (given === undefined) options.mtu = mtu;
   }
-  if (driver === 'vxlan') parseVxlanOptions(options);
-  else parseBridgeOptions(options);
+  drivers.validateOptions(driver, options);
   return options;
 }
 
 /** Turn raw input into a plan, or reject with an InvalidArgumentError naming the bad value. */
-export function planNetwork(input: NetworkCreateInput): NetworkPlan {
+export function planNetwork(input: NetworkCreateInput, drivers: OptionsValidator): NetworkPlan {
   validateObjectName(input.name, 'network');
   const driver = input.driver ?? 'bridge';
-  if (!(NETWORK_DRIVERS as readonly string[]).includes(driver)) {
-    throw new InvalidArgumentError(`driver ${JSON.stringify(driver)} is not supported; available: ${NETWORK_DRIVERS.join(', ')}`);
+  if (!(DRIVER_NAMES as readonly string[]).includes(driver)) {
+    throw new InvalidArgumentError(`driver ${JSON.stringify(driver)} is not supported; available: ${DRIVER_NAMES.join(', ')}`);
   }
   const ipv6 = input.ipv6 ?? false;
   const subnets = splitSubnets(input.subnets ?? [], ipv6);
   const plan: NetworkPlan = {
     name: input.name,
-    driver: driver as NetworkDriverName,
+    driver: driver as DriverName,
     v4: { subnet: subnets.v4, aux: {} },
     v6: ipv6 ? { subnet: subnets.v6, aux: {} } : undefined,
     internal: input.internal ?? false,
-    options: mergedOptions(input, driver as NetworkDriverName),
+    options: mergedOptions(input, driver as DriverName, drivers),
     labels: { ...(input.labels ?? {}) },
   };
   if (input.ipRange) {

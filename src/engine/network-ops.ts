@@ -3,7 +3,7 @@ import { ConflictError, isCnmError } from '../core/errors';
 import { UndoStack } from '../core/undo';
 import { GATEWAY_ADDRESS_TYPE, GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE, type Ipam } from '../ipam/ipam';
 import { addrOf } from '../network/ip';
-import { listJson } from '../store/store';
+import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { planNetwork, type FamilyPlan, type NetworkCreateInput } from './network-input';
 import { findNetwork, keys, type NetworkRecord, type PoolRecord } from './records';
@@ -53,7 +53,7 @@ function ipamData(p: PoolRecord, addressSpace: string) {
 }
 
 export async function networkCreate(deps: EngineDeps, input: NetworkCreateInput): Promise<NetworkRecord> {
-  const plan = planNetwork(input);
+  const plan = planNetwork(input, deps.driver);
   let rec: NetworkRecord = {
     id: deps.newId(), name: plan.name, driver: plan.driver, state: 'creating', owner: deps.owner.self(),
     createdAt: deps.clock().toISOString(), enableIPv6: !!plan.v6, internal: plan.internal, options: plan.options, labels: plan.labels,
@@ -98,7 +98,7 @@ export async function finishNetworkRemoval(deps: EngineDeps, rec: NetworkRecord)
 
 export async function networkRemove(deps: EngineDeps, nameOrId: string): Promise<void> {
   const cur = await findNetwork(deps.store, nameOrId);
-  const elsewhere = (await deps.driver.inUse?.(cur.value.id)) ?? [];
+  const elsewhere = await deps.driver.inUse(cur.value.id);
   if (elsewhere.length > 0) {
     throw new ConflictError(`network ${JSON.stringify(cur.value.name)} has ${elsewhere.length} endpoint(s) on its hosts: ${elsewhere.join(', ')}`, {
       hint: 'disconnect them on their hosts first',

@@ -4,11 +4,10 @@
  * re-created (bridges, by the driver) or marked 'broken'; addresses and links nobody knows are released/deleted.
  */
 import { hostVethName } from '../endpoint/naming';
-import { isAbandoned } from '../drivers/owner';
-import { ensureBridgePort } from '../drivers/bridge/reconcile';
+import { isAbandoned } from '../core/owner';
 import { LOCAL_ADDRESS_SPACE } from '../ipam/ipam';
 import { addrOf } from '../network/ip';
-import { listJson } from '../store/store';
+import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { disconnectEndpoint } from './disconnect';
 import { finishNetworkRemoval } from './network-ops';
@@ -46,28 +45,6 @@ async function reconcileEndpoints(deps: EngineDeps, report: GcReport): Promise<v
       await deps.store.put(keys.endpoint(ep.sandbox, ep.id), JSON.stringify({ ...ep, state: 'broken' }));
       report.actions.push(`marked endpoint ${ep.networkName}/${ep.sandbox} broken: veth ${ep.hostIfname} is missing`);
     }
-  }
-}
-
-/**
- * Deleting a bridge releases its ports without deleting them, so after the driver re-created a bridge the
- * endpoints' host veths are still there but attached to nothing: attach them again (and fix their MTU and up
- * state). Runs after the driver's reconcile, which re-creates the bridges.
- */
-async function repairEndpointPorts(deps: EngineDeps, report: GcReport): Promise<void> {
-  const links = new Map((await deps.host.linkList()).map((l) => [l.name, l]));
-  const ready = new Set((await listJson<NetworkRecord>(deps.store, keys.networks)).filter((r) => r.value.state === 'ready').map((r) => r.value.id));
-  const infos = new Map<string, Record<string, unknown>>();
-  for (const { value: ep } of await listJson<EndpointRecord>(deps.store, keys.endpoints)) {
-    const veth = links.get(hostVethName(ep.id));
-    if (ep.state !== 'ready' || !veth || !ready.has(ep.networkId)) continue;
-    if (!infos.has(ep.networkId)) infos.set(ep.networkId, await deps.driver.networkInfo(ep.networkId).catch(() => ({})));
-    const info = infos.get(ep.networkId)!;
-    // the driver names the bridge its ports belong on; a driver without one has nothing to re-attach
-    const bridge = typeof info.bridge === 'string' ? links.get(info.bridge) : undefined;
-    if (!bridge || (info.state !== undefined && info.state !== 'ready')) continue;
-    const fixed = await ensureBridgePort(deps.host, veth, bridge, typeof info.mtu === 'number' ? info.mtu : undefined);
-    if (fixed.length) report.actions.push(`repaired veth ${veth.name} of endpoint ${ep.networkName}/${ep.sandbox}: ${fixed.join(', ')}`);
   }
 }
 
@@ -123,10 +100,11 @@ export async function reconcile(deps: EngineDeps): Promise<GcReport> {
   await reconcileEndpoints(deps, report);
   await reconcileNetworks(deps, report);
   await releaseOrphanAddresses(deps, report);
-  const known = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map((r) => r.value.id);
-  const driverReport = await deps.driver.reconcile(known);
-  report.actions.push(...driverReport.actions);
-  await repairEndpointPorts(deps, report);
+  // the drivers re-create what vanished, delete orphans, then put endpoints' veths back on their bridges
+  const known = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map(({ value: e }) => ({
+    id: e.id, networkId: e.networkId, hostIfname: e.hostIfname, state: e.state, label: `${e.networkName}/${e.sandbox}`,
+  }));
+  report.actions.push(...(await deps.driver.reconcile(known)).actions);
   await rebuildFirewall(deps, report);
   return report;
 }

@@ -1,7 +1,7 @@
 /** The engine's data model in the store (JSON values). Keys are chosen so the hot path never scans everything. */
 import { NotFoundError } from '../core/errors';
-import type { Owner, RecordState } from '../drivers/bridge/records';
-import { getJson, type Store } from '../store/store';
+import type { Owner, RecordState } from '../core/owner';
+import { getJson, type Store } from '../core/store';
 import type { PortBinding } from '../firewall';
 
 export type { Owner, RecordState };

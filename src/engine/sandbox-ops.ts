@@ -3,7 +3,7 @@ import { ConflictError } from '../core/errors';
 import { validateObjectName } from '../core/names';
 import { UndoStack } from '../core/undo';
 import { createSandboxNetns, deleteSandboxNetns } from '../sandbox/sandbox';
-import { listJson } from '../store/store';
+import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { disconnectEndpoint } from './disconnect';
 import { findSandbox, keys, type EndpointRecord, type SandboxRecord } from './records';

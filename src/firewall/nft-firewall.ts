@@ -8,34 +8,26 @@ import { UndoStack } from '../core/undo';
 import { portIsolationPlan, getBridgePortIsolated, setBridgePortIsolated } from './bridge-port';
 import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
 import { checkHostAddresses, needsLocalAddresses, readLocalAddresses } from './host-addresses';
-import { HostExec, LocalHostExec, NetnsHostExec } from './host-exec';
+import type { Logger } from '../core/log';
+import type { HostExec } from './host-exec';
 import { applyIptables, removeIptables } from './iptables-compat';
 import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
 import { renderRemoval, renderRuleset } from './nft-render';
 import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, Listener, parseProcNet, PortRequest } from './ports';
 
-export interface FirewallLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
+/** What the firewall logs through: the process's logger (src/core/log.ts). */
+export type FirewallLogger = Logger;
 
 export interface NftFirewallOptions {
-  /** Where commands run and /proc is read; default: this process's netns. */
-  exec?: HostExec;
-  /** Shortcut for `exec: new NetnsHostExec(netns)`: manage a named netns that plays the host. */
-  netns?: string;
-  log?: FirewallLogger;
+  /** Where commands run and /proc is read (LocalHostExec: this process's netns; NetnsHostExec: a named netns). */
+  exec: HostExec;
+  log: FirewallLogger;
   /**
    * CNM-FORWARD accept rules in iptables' FORWARD chain: 'always' (default: harmless under an ACCEPT policy and
    * ready when dockerd starts later and sets DROP), 'when-drop' (only while the FORWARD policy is DROP), 'never'.
    */
   iptables?: 'always' | 'when-drop' | 'never';
 }
-
-const stderrLogger: FirewallLogger = {
-  info: (m) => process.stderr.write(`cnm firewall: ${m}\n`),
-  warn: (m) => process.stderr.write(`cnm firewall: warning: ${m}\n`),
-};
 
 const PROC_NET: [string, 'tcp' | 'udp'][] = [
   ['/proc/net/tcp', 'tcp'],
@@ -53,9 +45,9 @@ export class NftFirewall implements Firewall {
   /** apply() and removeAll() run one at a time: each reads the state the previous one left. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(opts: NftFirewallOptions = {}) {
-    this.exec = opts.exec ?? (opts.netns !== undefined ? new NetnsHostExec(opts.netns) : new LocalHostExec());
-    this.log = opts.log ?? stderrLogger;
+  constructor(opts: NftFirewallOptions) {
+    this.exec = opts.exec;
+    this.log = opts.log;
     this.iptablesMode = opts.iptables ?? 'always';
   }
 
@@ -91,7 +83,7 @@ export class NftFirewall implements Firewall {
         await this.syncIptables(next);
         await this.ensureForwarding(next);
       },
-      (msg, err) => this.log.warn(`${msg}: ${err instanceof Error ? err.message : String(err)}`),
+      this.log,
     );
     this.applied = next;
     await this.ensureRouteLocalnet(next);

@@ -5,7 +5,7 @@
  */
 
 import { InternalError, InvalidArgumentError } from '../core/errors';
-import { getJson, listJson, type Op, type Store } from '../store/store';
+import { getJson, listJson, type Op, type Store } from '../core/store';
 import {
   cidrContainsAddress,
   cidrLast,

@@ -31,7 +31,6 @@ export function returnHome(home: number): void {
     setns(home);
   } catch (err) {
     const e = new InternalError('could not switch the main thread back to its own netns; exiting to avoid configuring the wrong netns', { cause: err });
-    process.emitWarning(e.message);
     // Continuing would apply later netlink/sysctl calls to the wrong namespace.
     process.exitCode = 70;
     throw e;

@@ -8,12 +8,12 @@
  * - dockerd calls in parallel: calls mutating one network or pool are serialised (KeyedMutex).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import pino, { type Logger } from 'pino';
+import type { Logger } from '../core/log';
 import { errorMessage, isCnmError } from '../core/errors';
 import type { NetworkDriver } from '../drivers/driver';
 import type { Ipam } from '../ipam/ipam';
 import { toHttpError } from './errors-to-http';
-import { KeyedMutex } from './keyed-mutex';
+import type { KeyedMutex } from '../core/keyed-mutex';
 import type { ActivateResponse } from './protocol';
 import { ipamDriverRoutes } from './routes/ipam-driver';
 import { networkDriverRoutes } from './routes/network-driver';
@@ -28,11 +28,11 @@ const CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 export interface PluginDeps {
   driver: NetworkDriver;
   ipam: Ipam;
-  /** one JSON line per call; defaults to pino on stdout */
-  logger?: Logger;
+  /** one JSON line per call */
+  logger: Logger;
   bodyLimitBytes?: number;
-  /** shared with anything else that mutates networks in this process */
-  mutex?: KeyedMutex;
+  /** serializes calls on one network or pool; shared with anything else that mutates networks in this process */
+  mutex: KeyedMutex;
 }
 
 interface CallLog {
@@ -41,8 +41,7 @@ interface CallLog {
 }
 
 export function createPluginApp(deps: PluginDeps): express.Express {
-  const logger = deps.logger ?? pino();
-  const mutex = deps.mutex ?? new KeyedMutex();
+  const { logger, mutex } = deps;
   const routes: Route[] = [...networkDriverRoutes(deps.driver), ...ipamDriverRoutes(deps.ipam)];
   const methods = ['Plugin.Activate', ...routes.map((r) => r.method)];
 

@@ -3,17 +3,20 @@
  * previous run left behind, serve the plugin, and shut down cleanly on SIGTERM/SIGINT.
  */
 import type { EventEmitter } from 'node:events';
-import pino, { type Logger } from 'pino';
 import { errorMessage } from '../core/errors';
+import type { KeyedMutex } from '../core/keyed-mutex';
+import type { Logger } from '../core/log';
 import type { NetworkDriver } from '../drivers/driver';
 import type { Ipam } from '../ipam/ipam';
 import { createPluginApp } from './app';
 import { startPluginServer, type ServeOptions } from './server';
 
-/** What the daemon runs on; the CLI builds it from src/wiring.ts. */
+/** What the daemon runs on; built by src/wiring.ts. */
 export interface DaemonBackend {
   driver: NetworkDriver;
   ipam: Ipam;
+  /** serializes the calls that mutate one network or pool (shared with anything else in the process that does) */
+  mutex: KeyedMutex;
   /** the engine's reconcile (`cnm gc`): rolls back unfinished work of a killed daemon */
   gc?: () => Promise<{ actions: string[] }>;
   close(): Promise<void>;
@@ -21,14 +24,14 @@ export interface DaemonBackend {
 
 export interface DaemonOptions extends ServeOptions {
   stateDir: string;
-  debug?: boolean;
   /** run gc before serving (default true) */
   gc?: boolean;
 }
 
 export interface DaemonDeps {
-  openBackend(opts: { stateDir: string; debug: boolean }): Promise<DaemonBackend>;
-  logger?: Logger;
+  openBackend(): Promise<DaemonBackend>;
+  /** one JSON line per call and per lifecycle event */
+  logger: Logger;
   /** where SIGTERM/SIGINT come from (process, or an emitter in tests) */
   signals?: EventEmitter;
   /** called once the socket accepts connections */
@@ -36,15 +39,15 @@ export interface DaemonDeps {
 }
 
 export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<void> {
-  const logger = deps.logger ?? pino({ level: opts.debug ? 'debug' : 'info' });
+  const { logger } = deps;
   const signals = deps.signals ?? process;
-  const backend = await deps.openBackend({ stateDir: opts.stateDir, debug: !!opts.debug });
+  const backend = await deps.openBackend();
   try {
     if (opts.gc !== false && backend.gc) {
       const report = await backend.gc();
       for (const action of report.actions) logger.info({ action }, 'reconcile');
     }
-    const app = createPluginApp({ driver: backend.driver, ipam: backend.ipam, logger });
+    const app = createPluginApp({ driver: backend.driver, ipam: backend.ipam, logger, mutex: backend.mutex });
     const server = await startPluginServer(app, opts);
     logger.info({ socket: server.socketPath, tls: server.tlsAddress, stateDir: opts.stateDir }, 'cnm daemon listening');
     deps.onListening?.();

@@ -1,8 +1,8 @@
 /** What the runner is built from, and the process-liveness check it shares with teardown. */
 import fs from 'node:fs';
-import type { UndoLogger } from '../core/undo';
-import type { OwnerProbe } from '../drivers/owner';
-import type { Store } from '../store/store';
+import type { Logger } from '../core/log';
+import type { OwnerProbe } from '../core/owner';
+import type { Store } from '../core/store';
 import type { CgroupManager } from './cgroup';
 
 /** The engine verbs the runner needs (src/engine/engine.ts's Engine has them). */
@@ -25,7 +25,7 @@ export interface RunnerDeps {
   newId: () => string;
   /** host CPUs, the ceiling of --cpus */
   hostCpus: number;
-  log?: UndoLogger;
+  log: Logger;
 }
 
 /** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined when no such pid (the comm may hold spaces). */

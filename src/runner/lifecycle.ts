@@ -1,7 +1,7 @@
 /** `cnm ps`, `cnm stop`, `cnm rm`, `cnm logs` on container records (see records.ts for the states). */
 import fs from 'node:fs';
 import { ConflictError, InvalidArgumentError } from '../core/errors';
-import { isAbandoned } from '../drivers/owner';
+import { isAbandoned } from '../core/owner';
 import { monitorAlive, type RunnerDeps } from './deps';
 import { deleteContainer, getContainer, listContainers, type ContainerRecord } from './records';
 import { containerPaths, removeContainerDir } from './rootfs';

@@ -5,7 +5,7 @@
  */
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { Owner } from '../engine/records';
-import { getJson, listJson, type Store } from '../store/store';
+import { getJson, listJson, type Store } from '../core/store';
 
 export const CONTAINERS_PREFIX = 'containers/';
 

@@ -3,7 +3,7 @@
  * removed. Mounts need no step: they live only in the container's mount namespace, which dies with its last process.
  */
 import { isCnmError } from '../core/errors';
-import { isAbandoned } from '../drivers/owner';
+import { isAbandoned } from '../core/owner';
 import type { CgroupSet } from './cgroup';
 import { monitorAlive, type RunnerDeps } from './deps';
 import { deleteContainer, listContainers, putContainer, updateContainer, type ContainerRecord, type VersionedContainer } from './records';

@@ -5,7 +5,7 @@
  * and delete ranges are split around the keys that are put again later.
  */
 import { CompareResult, CompareTarget, type ICompare, type IRequestOp } from 'etcd3';
-import type { Compare, Op } from './store';
+import type { Compare, Op } from '../core/store';
 
 /** A byte range [start, end); `end` undefined means the single key `start`. */
 interface ByteRange {

@@ -1,7 +1,7 @@
 /** Key validation and ordering shared by every Store implementation, so they agree on what a key is and how keys sort. */
 
 import { InvalidArgumentError } from '../core/errors';
-import type { TxnRequest } from './store';
+import type { TxnRequest } from '../core/store';
 
 // With the u flag a valid surrogate pair is one code point, so \p{Cs} matches only lone surrogates.
 const LONE_SURROGATE = /\p{Cs}/u;

@@ -2,7 +2,7 @@
 
 import { InternalError } from '../core/errors';
 import { compareKeys, validateKey, validatePrefix, validateTxn } from './keys';
-import type { KeyValue, Op, Store, TxnRequest } from './store';
+import type { KeyValue, Op, Store, TxnRequest } from '../core/store';
 
 interface Entry {
   value: string;

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../core/errors';
 import { EtcdStore, type EtcdStoreOptions } from './etcd-store';
 import { openStore } from './sqlite-store';
-import type { Store } from './store';
+import type { Store } from '../core/store';
 
 const ALLOWED = '"sqlite" (the default: the embedded store in the state directory) or "etcd://HOST:PORT[,HOST:PORT...]"';
 

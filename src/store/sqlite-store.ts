@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CnmError, InternalError, InvalidArgumentError, PermissionDeniedError } from '../core/errors';
 import { compareKeys, prefixEnd, validateKey, validatePrefix, validateTxn } from './keys';
-import type { KeyValue, Op, Store, TxnRequest } from './store';
+import type { KeyValue, Op, Store, TxnRequest } from '../core/store';
 
 export const DEFAULT_STATE_DIR = '/var/lib/cnm';
 export const DB_FILE_NAME = 'cnm.db';

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../src/core/errors';
-import type { Store } from '../../src/store/store';
+import type { Store } from '../../src/core/store';
 
 export interface StoreFixture {
   store: Store;

@@ -1,8 +1,6 @@
 /** `cnm ps`, `cnm stop`, `cnm rm`, `cnm logs`: containers made by `cnm run` (see src/runner/lifecycle.ts). */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { containerLogs, listContainerViews, removeContainer, stopContainer } from '../../runner/lifecycle';
-import { withRunner } from '../../runner/open-runner';
 import type { RunnerDeps } from '../../runner/deps';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
@@ -10,8 +8,7 @@ import { formatTable, printRead } from '../output';
 import { parseInteger } from '../parse';
 
 async function withDeps<T>(ctx: CliContext, cmd: Command, fn: (deps: RunnerDeps) => Promise<T>): Promise<T> {
-  const g = globalsOf(cmd);
-  return withRunner(path.resolve(g.stateDir), await ctx.engine(g), fn);
+  return fn(await ctx.runner(globalsOf(cmd)));
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -1,10 +1,8 @@
 /** `cnm run [OPTIONS] -- CMD [ARG...]`: a command in a new container on cnm networks (see src/runner/run.ts). */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { parseRunOptions, type RawRunOptions } from '../../runner/options';
-import { withRunner } from '../../runner/open-runner';
 import { runContainer } from '../../runner/run';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
@@ -32,10 +30,8 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async function (this: Command, cmd: string[]) {
       const g = globalsOf(this);
       const raw = this.opts() as RawRunOptions;
-      const engine = await ctx.engine(g);
-      ctx.exitCode = await withRunner(path.resolve(g.stateDir), engine, async (deps) => {
-        const spec = parseRunOptions(raw, cmd, { hostCpus: deps.hostCpus || os.cpus().length, defaultName: `c-${randomBytes(3).toString('hex')}` });
-        return runContainer(deps, spec, { stdout: ctx.stdout, stderr: ctx.stderr });
-      });
+      const deps = await ctx.runner(g);
+      const spec = parseRunOptions(raw, cmd, { hostCpus: deps.hostCpus || os.cpus().length, defaultName: `c-${randomBytes(3).toString('hex')}` });
+      ctx.exitCode = await runContainer(deps, spec, { stdout: ctx.stdout, stderr: ctx.stderr });
     });
 }

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../core/errors';
 import { runDaemon } from '../../plugin/daemon';
 import { DEFAULT_SOCKET_PATH, parseHostPort } from '../../plugin/server';
-import { createWiring } from '../../wiring';
-import { joinCluster } from '../../cluster/membership';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 
@@ -21,7 +19,7 @@ interface DaemonFlags {
   underlayDev?: string;
 }
 
-export function register(program: Command, _ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('daemon')
     .description('serve the Docker network + IPAM plugin (use: docker network create -d cnm --ipam-driver cnm ...)')
@@ -43,32 +41,9 @@ export function register(program: Command, _ctx: CliContext): void {
         throw new InvalidArgumentError(`refusing plain TCP on ${f.tcp}: give --tls-cert and --tls-key (the plugin protocol has no authentication)`);
       }
       const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
-      await runDaemon(
-        { socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, debug: g.debug, gc: f.gc },
-        {
-          openBackend: async ({ stateDir, debug }) => {
-            let sync: { markDirty(vni: number): void } | undefined;
-            const w = await createWiring({
-              stateDir, debug, store: g.store, firewall: f.firewall && g.firewall !== false ? undefined : false, defaultPools: g.defaultAddressPools,
-              hostName: f.hostName, onSegmentChanged: (vni) => sync?.markDirty(vni), backgroundLinkDeletion: true,
-            });
-            // a shared store: register this host (leased) and keep its vxlan devices in sync with the cluster
-            const member = await joinCluster(w, { ip: f.underlayIp, dev: f.underlayDev }).catch(async (err) => {
-              await w.close();
-              throw err;
-            });
-            sync = member?.sync;
-            // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart
-            if (!f.gc) await w.firewall?.trySync('rebuild the firewall at daemon start');
-            return {
-              driver: w.driver, ipam: w.ipam, gc: () => w.engine.gc(),
-              close: async () => {
-                await member?.leave();
-                await w.close();
-              },
-            };
-          },
-        },
-      );
+      const { logger, openBackend } = ctx.daemon(g, {
+        gc: f.gc, firewall: f.firewall, hostName: f.hostName, underlayIp: f.underlayIp, underlayDev: f.underlayDev,
+      });
+      await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
     });
 }

@@ -33,7 +33,7 @@ export async function attachEndpoint(deps: NetworkOpsDeps, req: AttachRequest): 
     const gws = gatewaysFor(net, !!req.addressV6);
     const routed = req.defaultRoute && !!gws.gateway;
     if (routed) await addDefaultRoutes(req.sandbox.handle, { ifname: req.ifname, ...gws });
-    return { hostIfname, bridge: net.bridge, defaultRoute: routed, gateway: gws.gateway, gatewayV6: gws.gatewayV6 };
+    return { hostIfname, bridge: net.bridge, defaultRoute: routed, gateway: gws.gateway, gatewayV6: gws.gatewayV6, firewallRelevant: !net.icc };
   }, deps.log);
 }
 

@@ -1,50 +1,84 @@
 /** The bridge driver: Docker's NetworkDriver verbs plus cnm's native SandboxAttacher fast path. */
-import type { UndoLogger } from '../../core/undo';
+import type { Logger } from '../../core/log';
 import type { NetlinkHandle } from '../../netlink/handle';
-import type { Store } from '../../store/store';
+import type { Store } from '../../core/store';
+import { getJson, listJson } from '../../core/store';
 import type {
   AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
-  EndpointInterface, JoinRequest, JoinResponse, NetworkDriver, SandboxAttacher,
+  EndpointInterface, EngineEndpointRef, JoinRequest, JoinResponse, LocalBridge, LocalBridgeInfo, LocalDriver, LocalEndpointInfo,
+  ReconcileReport,
 } from '../driver';
-import { ProcOwnerProbe, type OwnerProbe } from '../owner';
+import type { OwnerProbe } from '../../core/owner';
 import { attachEndpoint, canRoute, detachEndpoint, setDefaultRoute } from './attach';
 import type { EndpointDeletions } from './endpoint-deletions';
 import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from './endpoint-ops';
 import { programExternalConnectivity, revokeExternalConnectivity } from './external-connectivity';
-import type { FirewallHook } from './firewall-hook';
+import type { FirewallHook } from '../firewall-hook';
 import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from './network-ops';
-import { loadNetwork } from './records';
-import { reconcileBridgeDriver, type ReconcileReport } from './reconcile';
+import { parseBridgeOptions } from './options';
+import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, endpointKey, loadNetwork, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from './records';
+import { reconcileBridgeDriver, repairEndpointPorts } from './reconcile';
 
 export interface BridgeDriverDeps {
   /** netlink handle in the host netns (where the bridges live) */
   host: NetlinkHandle;
   store: Store;
-  owner?: OwnerProbe;
+  owner: OwnerProbe;
   /** id of the store instance (state dir): see src/drivers/instance.ts; marks what this driver creates */
   instance: string;
-  log?: UndoLogger;
+  log: Logger;
   /** the firewall (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
   firewall?: FirewallHook;
   /** background veth deletion for DeleteEndpoint (shared with the vxlan driver); absent: delete before answering */
   deletions?: EndpointDeletions;
-  /** failures of background work; default: a process warning */
-  warn?: (message: string) => void;
 }
 
-export class BridgeDriver implements NetworkDriver, SandboxAttacher {
+const bridgeInfo = (n: BridgeNetworkRecord): LocalBridgeInfo => ({ networkId: n.id, bridge: n.bridge, mtu: n.mtu, state: n.state });
+const endpointInfo = (e: BridgeEndpointRecord): LocalEndpointInfo => ({
+  id: e.id, networkId: e.networkId, mac: e.mac, address: e.address, addressV6: e.addressV6,
+});
+
+export class BridgeDriver implements LocalDriver, LocalBridge {
   readonly type = 'bridge';
   private readonly deps: NetworkOpsDeps;
 
   constructor(deps: BridgeDriverDeps) {
-    this.deps = {
-      host: deps.host, store: deps.store, owner: deps.owner ?? new ProcOwnerProbe(), instance: deps.instance, log: deps.log, firewall: deps.firewall,
-      deletions: deps.deletions, warn: deps.warn,
-    };
+    this.deps = { ...deps };
   }
 
   capabilities(): DriverCapabilities {
     return { scope: 'local', connectivityScope: 'local' };
+  }
+
+  validateOptions(options: Record<string, string>): void {
+    parseBridgeOptions(options);
+  }
+
+  async owns(networkId: string): Promise<boolean> {
+    return !!(await this.deps.store.get(networkKey(networkId)));
+  }
+
+  /** A bridge network lives on one host: no other host has endpoints in it. */
+  async inUse(_networkId: string): Promise<string[]> {
+    return [];
+  }
+
+  async localBridge(networkId: string): Promise<LocalBridgeInfo | undefined> {
+    const rec = await getJson<BridgeNetworkRecord>(this.deps.store, networkKey(networkId));
+    return rec && bridgeInfo(rec.value);
+  }
+
+  async localBridges(): Promise<LocalBridgeInfo[]> {
+    return (await listJson<BridgeNetworkRecord>(this.deps.store, NETWORKS_PREFIX)).map((r) => bridgeInfo(r.value));
+  }
+
+  async dockerEndpoints(): Promise<LocalEndpointInfo[]> {
+    return (await listJson<BridgeEndpointRecord>(this.deps.store, ENDPOINTS_PREFIX)).map((r) => endpointInfo(r.value));
+  }
+
+  async dockerEndpoint(endpointId: string): Promise<LocalEndpointInfo | undefined> {
+    const rec = await getJson<BridgeEndpointRecord>(this.deps.store, endpointKey(endpointId));
+    return rec && endpointInfo(rec.value);
   }
 
   async createNetwork(req: CreateNetworkRequest): Promise<void> {
@@ -110,7 +144,11 @@ export class BridgeDriver implements NetworkDriver, SandboxAttacher {
   }
 
   /** Run at daemon start and by `cnm gc`. */
-  reconcile(engineEndpoints: Iterable<string> = []): Promise<ReconcileReport> {
+  reconcile(engineEndpoints: readonly EngineEndpointRef[] = []): Promise<ReconcileReport> {
     return reconcileBridgeDriver(this.deps, engineEndpoints);
+  }
+
+  repairPorts(engineEndpoints: readonly EngineEndpointRef[] = []): Promise<ReconcileReport> {
+    return repairEndpointPorts(this.deps, engineEndpoints);
   }
 }

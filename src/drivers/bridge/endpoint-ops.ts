@@ -5,7 +5,7 @@ import { UndoStack } from '../../core/undo';
 import { endpointAlias, hostVethName, macFromIPv4, peerVethName, randomMac, validateMac } from '../../endpoint/naming';
 import { createVethInHost, deleteLinkIfExists } from '../../endpoint/veth';
 import { addrOf } from '../../network/ip';
-import { getJson } from '../../store/store';
+import { getJson } from '../../core/store';
 import type { CreateEndpointRequest, EndpointInterface, JoinRequest, JoinResponse } from '../driver';
 import { dockerExposedPorts, dockerPortMap, EXPOSED_PORTS, PORT_MAP } from './docker-ports';
 import { deleteLinkOffLoop, type NetworkOpsDeps } from './network-ops';
@@ -98,8 +98,7 @@ export async function deleteDockerEndpoint(deps: NetworkOpsDeps, networkId: stri
   if (!deps.deletions) return finish();
   deps.deletions.start(networkId, ep.id, () => finish().catch(async (err: unknown) => {
     // nobody waits for this answer: say it, and hand the record to gc (no owner counts as abandoned)
-    const warn = deps.warn ?? ((m: string) => process.emitWarning(m));
-    warn(`could not delete veth ${ep.hostIfname} of endpoint ${ep.id}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
+    deps.log.warn(`could not delete veth ${ep.hostIfname} of endpoint ${ep.id}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
     await deps.store.put(key, JSON.stringify({ ...deleting, owner: undefined })).catch(() => undefined);
   }));
 }

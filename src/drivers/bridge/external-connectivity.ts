@@ -4,9 +4,9 @@
  * is the source of truth the firewall is re-derived from) and applied. Internal networks publish nothing.
  */
 import { NotFoundError } from '../../core/errors';
-import { getJson } from '../../store/store';
+import { getJson } from '../../core/store';
 import { exposedPortsFromDocker, portRequestsFromDocker } from './docker-ports';
-import { resolvePublished } from './firewall-hook';
+import { resolvePublished } from '../firewall-hook';
 import type { NetworkOpsDeps } from './network-ops';
 import { endpointKey, loadNetwork, type BridgeEndpointRecord } from './records';
 

@@ -1,14 +1,15 @@
 /** CreateNetwork / DeleteNetwork of the bridge driver: intent record first, then the kernel, then "ready". */
 import { ConflictError, InvalidArgumentError } from '../../core/errors';
-import { UndoStack, type UndoLogger } from '../../core/undo';
+import { UndoStack } from '../../core/undo';
+import type { Logger } from '../../core/log';
 import type { NetlinkHandle } from '../../netlink/handle';
 import { networkAlias, setupBridge } from '../../network/bridge-setup';
-import { getJson, type Store } from '../../store/store';
+import { getJson, type Store } from '../../core/store';
 import { deleteLinkIfExists } from '../../endpoint/veth';
 import type { CreateNetworkRequest, IpamData } from '../driver';
-import type { OwnerProbe } from '../owner';
+import type { OwnerProbe } from '../../core/owner';
 import type { EndpointDeletions } from './endpoint-deletions';
-import type { FirewallHook } from './firewall-hook';
+import type { FirewallHook } from '../firewall-hook';
 import { defaultBridgeName, parseBridgeOptions } from './options';
 import { bridgeNameKey, networkKey, type BridgeNetworkRecord } from './records';
 
@@ -18,13 +19,11 @@ export interface NetworkOpsDeps {
   owner: OwnerProbe;
   /** id of the store instance (state dir) this driver works for: stamped in the aliases of what it creates */
   instance: string;
-  log?: UndoLogger;
+  log: Logger;
   /** the firewall (NAT, isolation, published ports); absent when disabled */
   firewall?: FirewallHook;
   /** DeleteEndpoint deletes veths in the background through this; absent: before answering */
   deletions?: EndpointDeletions;
-  /** told about failures nobody waits for (a background veth deletion); default: a process warning */
-  warn?: (message: string) => void;
 }
 
 function gatewayOf(data: IpamData[], family: string): string | undefined {

@@ -1,6 +1,6 @@
 /** The `--opt K=V` keys the bridge driver understands, parsed and validated before anything is created. */
 import { InvalidArgumentError } from '../../core/errors';
-import { validateIfName } from '../../core/names';
+import { parseMtu, validateIfName } from '../../core/names';
 
 export const KNOWN_BRIDGE_OPTIONS = [
   'bridge.name',
@@ -18,18 +18,6 @@ export interface BridgeOptions {
   icc: boolean;
   /** masquerade traffic leaving the bridge (stored now; enforced by the firewall later) */
   masquerade: boolean;
-}
-
-export const MIN_MTU = 68;
-export const MAX_MTU = 65535;
-
-/** Validate an MTU given as text or number, naming the value when it is out of range. */
-export function parseMtu(value: string | number, what = 'mtu'): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < MIN_MTU || n > MAX_MTU) {
-    throw new InvalidArgumentError(`${what} ${JSON.stringify(String(value))} is not allowed: use an integer from ${MIN_MTU} to ${MAX_MTU}`);
-  }
-  return n;
 }
 
 function parseBool(key: string, value: string): boolean {

@@ -8,14 +8,11 @@ import type { Link, NetlinkHandle } from '../../netlink/handle';
 import { networkIdFromAlias, setupBridge } from '../../network/bridge-setup';
 import { endpointIdFromAlias, hostVethName } from '../../endpoint/naming';
 import { deleteLinkIfExists } from '../../endpoint/veth';
-import { listJson } from '../../store/store';
-import { isAbandoned } from '../owner';
+import { listJson } from '../../core/store';
+import { isAbandoned } from '../../core/owner';
+import type { EngineEndpointRef, ReconcileReport } from '../driver';
 import type { NetworkOpsDeps } from './network-ops';
 import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, bridgeNameKey, endpointKey, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from './records';
-
-export interface ReconcileReport {
-  actions: string[];
-}
 
 /**
  * Equivalent to: `ip link set <veth> master <bridge> mtu <mtu> up`, each step only when the link differs.
@@ -38,17 +35,25 @@ export async function ensureBridgePort(host: NetlinkHandle, veth: Link, bridge: 
   return fixed;
 }
 
-/** Re-attach the host veths of ready Docker endpoints whose bridge port is gone (e.g. the bridge was re-created). */
-async function repairDockerEndpointPorts(deps: NetworkOpsDeps, links: Map<string, Link>, report: ReconcileReport): Promise<void> {
+/**
+ * Re-attach the host veths of ready endpoints (the Docker path's and the engine's) whose bridge port is gone:
+ * deleting a bridge releases its ports without deleting them, so after a bridge was re-created its endpoints' veths
+ * are still there but attached to nothing. Also fixes their MTU and up state.
+ */
+export async function repairEndpointPorts(deps: NetworkOpsDeps, engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+  const report: ReconcileReport = { actions: [] };
+  const links = new Map((await deps.host.linkList()).map((l) => [l.name, l]));
   const nets = new Map((await listJson<BridgeNetworkRecord>(deps.store, NETWORKS_PREFIX)).map(({ value }) => [value.id, value]));
-  for (const { value: ep } of await listJson<BridgeEndpointRecord>(deps.store, ENDPOINTS_PREFIX)) {
+  const docker = (await listJson<BridgeEndpointRecord>(deps.store, ENDPOINTS_PREFIX)).map(({ value }) => ({ ...value, label: value.id }));
+  for (const ep of [...docker, ...engineEndpoints]) {
     const net = nets.get(ep.networkId);
     const veth = links.get(ep.hostIfname);
     const bridge = net && links.get(net.bridge);
     if (ep.state !== 'ready' || net?.state !== 'ready' || !veth || !bridge) continue;
     const fixed = await ensureBridgePort(deps.host, veth, bridge, net.mtu);
-    if (fixed.length) report.actions.push(`repaired veth ${veth.name} of endpoint ${ep.id}: ${fixed.join(', ')}`);
+    if (fixed.length) report.actions.push(`repaired veth ${veth.name} of endpoint ${ep.label}: ${fixed.join(', ')}`);
   }
+  return report;
 }
 
 async function reconcileNetworks(deps: NetworkOpsDeps, links: Map<string, Link>, report: ReconcileReport): Promise<Set<string>> {
@@ -112,15 +117,13 @@ async function removeOrphanLinks(deps: NetworkOpsDeps, links: Link[], networks: 
  * Reconcile the bridge driver. `engineEndpoints` are endpoint ids the engine knows (the CLI path keeps no
  * driver records), so their veths are not taken for orphans.
  */
-export async function reconcileBridgeDriver(deps: NetworkOpsDeps, engineEndpoints: Iterable<string>): Promise<ReconcileReport> {
+export async function reconcileBridgeDriver(deps: NetworkOpsDeps, engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
   const report: ReconcileReport = { actions: [] };
   const links = await deps.host.linkList();
   const byName = new Map(links.map((l) => [l.name, l]));
   const networks = await reconcileNetworks(deps, byName, report);
   const endpoints = await reconcileDockerEndpoints(deps, byName, report);
-  // links again: bridges may have been re-created above
-  await repairDockerEndpointPorts(deps, new Map((await deps.host.linkList()).map((l) => [l.name, l])), report);
-  for (const id of engineEndpoints) endpoints.add(id);
+  for (const ep of engineEndpoints) endpoints.add(ep.id);
   await removeOrphanLinks(deps, await deps.host.linkList(), networks, endpoints, report);
   return report;
 }

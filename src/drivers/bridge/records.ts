@@ -1,19 +1,11 @@
 /** What the bridge driver persists (Docker never replays CreateNetwork, so the driver keeps its own state). */
 import { InternalError, NotFoundError } from '../../core/errors';
-import { getJson, type Store } from '../../store/store';
+import { getJson, type Store } from '../../core/store';
 import type { PortBinding } from '../../firewall';
 import type { ExposedPort } from './docker-ports';
+import type { Owner, RecordState } from '../../core/owner';
 
-export type RecordState = 'creating' | 'ready' | 'deleting' | 'broken';
-
-/** Who is running an operation on a record: reconcile leaves records of live owners alone. */
-export interface Owner {
-  pid: number;
-  /** process start time (clock ticks since boot), so a recycled pid is not mistaken for the owner */
-  start: string;
-  /** the host (shared store): another host's process cannot be probed, so its records are never taken for abandoned */
-  host?: string;
-}
+export type { Owner, RecordState };
 
 export interface BridgeNetworkRecord {
   id: string;

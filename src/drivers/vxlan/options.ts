@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from '../../core/errors';
 import { validateIfName } from '../../core/names';
 import { canonicalIp, parseIp } from '../../network/ip';
-import { parseMtu } from '../bridge/options';
+import { parseMtu } from '../../core/names';
 
 export const KNOWN_VXLAN_OPTIONS = ['vxlan.id', 'vxlan.port', 'vxlan.device', 'vxlan.local', 'mtu', 'com.docker.network.driver.mtu'] as const;
 

@@ -3,9 +3,8 @@
  * bridges of local segments): this host's endpoint records that no local endpoint backs are dropped, segments
  * with local endpoints get their vxlan device back, and segments or devices without local endpoints are removed.
  */
-import { listJson } from '../../store/store';
+import { listJson } from '../../core/store';
 import { VXLAN_ENDPOINTS_PREFIX, type ClusterEndpointRecord } from '../../cluster/records';
-import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, type BridgeNetworkRecord } from '../bridge/records';
 import { deleteLinkIfExists } from '../../endpoint/veth';
 import { networkIdFromVxlanAlias } from './options';
 import { findVxlanNetwork } from './records';
@@ -15,7 +14,7 @@ export async function reconcileVxlanDriver(
   deps: VxlanDeps, engineEndpoints: Set<string>, onSegmentChanged?: (vni: number) => void,
 ): Promise<{ actions: string[] }> {
   const actions: string[] = [];
-  const dockerEndpoints = new Set((await deps.store.list(ENDPOINTS_PREFIX)).map((kv) => kv.key.slice(ENDPOINTS_PREFIX.length)));
+  const dockerEndpoints = new Set((await deps.bridge.dockerEndpoints()).map((e) => e.id));
   const mine = (await listJson<ClusterEndpointRecord>(deps.store, VXLAN_ENDPOINTS_PREFIX)).filter((r) => r.value.host === deps.hostName);
   const live = new Map<string, number>();
   for (const { key, value: ep } of mine) {
@@ -33,10 +32,10 @@ export async function reconcileVxlanDriver(
     onSegmentChanged?.(vni);
   }
   // local segments (bridge records of vxlan networks) and vxlan devices this instance made that nothing uses
-  for (const { value: br } of await listJson<BridgeNetworkRecord>(deps.store, NETWORKS_PREFIX)) {
-    if (live.has(br.id)) continue;
-    const rec = await findVxlanNetwork(deps.store, br.id);
-    if (rec && (await releaseLocalSegment(deps, br.id, rec.vni))) actions.push(`removed unused local segment of vxlan network ${br.id}`);
+  for (const { networkId } of await deps.bridge.localBridges()) {
+    if (live.has(networkId)) continue;
+    const rec = await findVxlanNetwork(deps.store, networkId);
+    if (rec && (await releaseLocalSegment(deps, networkId, rec.vni))) actions.push(`removed unused local segment of vxlan network ${networkId}`);
   }
   for (const link of await deps.host.linkList()) {
     const nid = networkIdFromVxlanAlias(link.alias, deps.instance);

@@ -1,7 +1,7 @@
 /** Loading and claiming the shared vxlan network record and its VNI (compare-and-set on cluster/vxlan/vni/<n>). */
 import { ConflictError, ExhaustedError, NotFoundError } from '../../core/errors';
 import { clusterKeys, VNI_PREFIX, type VxlanNetworkRecord } from '../../cluster/records';
-import { getJson, type Store } from '../../store/store';
+import { getJson, type Store } from '../../core/store';
 import { VNI_AUTO_FIRST, VNI_MAX } from './options';
 
 /**

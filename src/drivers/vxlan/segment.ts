@@ -1,7 +1,8 @@
 /**
  * A vxlan network's presence on one host: a bridge made by the bridge driver's own CreateNetwork (so the anycast
  * gateway, endpoint veths, firewall rules and reconcile of bridges are the bridge driver's, unchanged) plus a
- * vxlan device enslaved to it. Made when the first local endpoint arrives, removed when the last one leaves.
+ * vxlan device enslaved to it. Made when the first local endpoint arrives, removed when the last one leaves. The
+ * bridge driver is reached through its LocalBridge interface only (src/drivers/driver.ts).
  */
 import { isIP } from 'node:net';
 import { NotFoundError } from '../../core/errors';
@@ -10,19 +11,28 @@ import { requireHost } from '../../cluster/host-registry';
 import { clusterKeys, type VxlanNetworkRecord } from '../../cluster/records';
 import { deleteLinkIfExists } from '../../endpoint/veth';
 import { addrOf, canonicalIp } from '../../network/ip';
-import { getJson } from '../../store/store';
-import type { IpamData } from '../driver';
-import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from '../bridge/network-ops';
-import { networkKey, type BridgeNetworkRecord } from '../bridge/records';
+import type { Logger } from '../../core/log';
+import type { Store } from '../../core/store';
+import type { NetlinkHandle } from '../../netlink/handle';
+import type { IpamData, LocalBridge, LocalBridgeInfo } from '../driver';
 import { segmentBridgeName, vxlanAlias, vxlanDeviceName, VXLAN_OVERHEAD } from './options';
 
-export interface VxlanDeps extends NetworkOpsDeps {
+export interface VxlanDeps {
+  /** netlink handle in the host netns (where the vxlan devices live) */
+  host: NetlinkHandle;
+  /** the shared store (network, VNI and endpoint records of every host) */
+  store: Store;
+  /** id of the store instance (state dir): stamped in the aliases of what this driver creates */
+  instance: string;
+  log: Logger;
   /** this host's registered name (cluster/hosts/<name>) */
   hostName: string;
+  /** the bridge driver: each host's part of a segment is one of its bridges */
+  bridge: LocalBridge;
 }
 
 export interface LocalSegment {
-  bridge: BridgeNetworkRecord;
+  bridge: LocalBridgeInfo;
   vxlanDevice: string;
   mtu: number;
 }
@@ -51,7 +61,7 @@ export async function segmentMtu(deps: VxlanDeps, rec: VxlanNetworkRecord): Prom
 /** Idempotent: makes what is missing of the bridge and the vxlan device; undoes what it made on failure. */
 export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<LocalSegment> {
   const vxlanDevice = vxlanDeviceName(rec.vni);
-  const existing = (await getJson<BridgeNetworkRecord>(deps.store, networkKey(rec.id)))?.value;
+  const existing = await deps.bridge.localBridge(rec.id);
   if (existing?.state === 'ready' && existing.mtu && (await deps.host.linkByName(vxlanDevice))) {
     return { bridge: existing, vxlanDevice, mtu: existing.mtu };
   }
@@ -59,12 +69,14 @@ export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecor
   return UndoStack.run(async (undo) => {
     let bridge = existing;
     if (!bridge) {
-      bridge = await createBridgeNetwork(deps, {
+      await deps.bridge.createNetwork({
         networkId: rec.id,
         options: { 'bridge.name': segmentBridgeName(rec.vni), mtu: String(mtu) },
         ipv4Data: ipamData(rec, 4), ipv6Data: ipamData(rec, 6), internal: rec.internal, enableIPv6: rec.ipv6,
       });
-      undo.push(`remove the local bridge of vxlan network ${rec.id}`, () => deleteBridgeNetwork(deps, rec.id));
+      undo.push(`remove the local bridge of vxlan network ${rec.id}`, () => deps.bridge.deleteNetwork(rec.id));
+      bridge = await deps.bridge.localBridge(rec.id);
+      if (!bridge) throw new NotFoundError('local bridge of vxlan network', rec.id);
     }
     if (!(await deps.host.linkByName(vxlanDevice))) {
       // learning off: remote MACs come only from the FDB entries cnm programs; proxy: ARP/NDP answered locally
@@ -86,6 +98,6 @@ export async function hasLocalEndpoints(deps: VxlanDeps, vni: number): Promise<b
 export async function releaseLocalSegment(deps: VxlanDeps, networkId: string, vni: number, force = false): Promise<boolean> {
   if (!force && (await hasLocalEndpoints(deps, vni))) return false;
   await deleteLinkIfExists(deps.host, vxlanDeviceName(vni));
-  await deleteBridgeNetwork(deps, networkId);
+  await deps.bridge.deleteNetwork(networkId);
   return true;
 }

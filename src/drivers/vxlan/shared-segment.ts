@@ -7,7 +7,7 @@
  */
 import { ConflictError, InternalError } from '../../core/errors';
 import { clusterKeys, type VxlanNetworkRecord } from '../../cluster/records';
-import { getJson, type Store } from '../../store/store';
+import { getJson, type Store } from '../../core/store';
 
 export type SegmentSpec = Omit<VxlanNetworkRecord, 'id' | 'vni' | 'members'>;
 

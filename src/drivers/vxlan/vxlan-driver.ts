@@ -4,20 +4,16 @@
  * device enslaved to it, made lazily. Remote endpoints are reached through static FDB and neighbor entries that
  * each daemon's ClusterSync programs from the endpoint records this driver writes.
  */
-import { ConflictError, InvalidArgumentError, UnsupportedError } from '../../core/errors';
-import { KeyedMutex } from '../../plugin/keyed-mutex';
+import { ConflictError, InternalError, InvalidArgumentError, UnsupportedError } from '../../core/errors';
+import { KeyedMutex } from '../../core/keyed-mutex';
 import { loadHost } from '../../cluster/host-registry';
 import { clusterKeys, VXLAN_ENDPOINTS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type VxlanNetworkRecord } from '../../cluster/records';
 import { addrOf } from '../../network/ip';
-import { getJson, listJson } from '../../store/store';
+import { listJson } from '../../core/store';
 import type {
   AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
-  EndpointInterface, JoinRequest, JoinResponse, NetworkDriver, SandboxAttacher,
+  EndpointInterface, EngineEndpointRef, JoinRequest, JoinResponse, LocalDriver, ReconcileReport,
 } from '../driver';
-import { attachEndpoint, detachEndpoint, setDefaultRoute } from '../bridge/attach';
-import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from '../bridge/endpoint-ops';
-import { programExternalConnectivity, revokeExternalConnectivity } from '../bridge/external-connectivity';
-import { endpointKey, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from '../bridge/records';
 import { parseVxlanOptions, segmentBridgeName, vxlanDeviceName } from './options';
 import { claimVxlanNetwork, findVxlanNetwork, loadVxlanNetwork, releaseVxlanNetwork } from './records';
 import { reconcileVxlanDriver } from './reconcile';
@@ -31,7 +27,7 @@ export interface VxlanDriverOptions {
   onSegmentChanged?: (vni: number) => void;
 }
 
-export class VxlanDriver implements NetworkDriver, SandboxAttacher {
+export class VxlanDriver implements LocalDriver {
   readonly type = 'vxlan';
   /** per-network: a lazy setup must not race the teardown of the same segment in this process */
   private readonly locks = new KeyedMutex();
@@ -45,6 +41,14 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
   capabilities(): DriverCapabilities {
     // a non-swarm dockerd refuses scope "global" (shared/docs/dockerd-facts.md): every host creates its own copy
     return { scope: 'local', connectivityScope: 'global' };
+  }
+
+  validateOptions(options: Record<string, string>): void {
+    parseVxlanOptions(options);
+  }
+
+  async owns(networkId: string): Promise<boolean> {
+    return !!(await findVxlanNetwork(this.deps.store, networkId));
   }
 
   private requireCluster(): void {
@@ -126,11 +130,11 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
       const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
       await ensureLocalSegment(this.deps, rec);
       try {
-        const res = await attachEndpoint(this.deps, req);
+        const res = await this.deps.bridge.attach(req);
         await this.publish(rec, {
           id: req.endpointId, mac: req.mac, ipv4: req.address && addrOf(req.address), ipv6: req.addressV6 && addrOf(req.addressV6),
         }).catch(async (err) => {
-          await detachEndpoint(this.deps, req.endpointId);
+          await this.deps.bridge.detach(req.networkId, req.endpointId);
           throw err;
         });
         return res;
@@ -145,13 +149,13 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
   detach(networkId: string, endpointId: string): Promise<void> {
     return this.locks.run([networkId], async () => {
       const vni = await this.unpublish(networkId, endpointId);
-      await detachEndpoint(this.deps, endpointId);
+      await this.deps.bridge.detach(networkId, endpointId);
       if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
     });
   }
 
   setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
-    return setDefaultRoute(this.deps, req);
+    return this.deps.bridge.setDefaultRoute(req);
   }
 
   async canRoute(networkId: string): Promise<boolean> {
@@ -162,7 +166,7 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
   /** What `network inspect` shows: the segment, this host's part of it, and which hosts have endpoints. */
   async networkInfo(networkId: string): Promise<Record<string, unknown>> {
     const rec = await loadVxlanNetwork(this.deps.store, networkId);
-    const local = (await getJson<BridgeNetworkRecord>(this.deps.store, networkKey(networkId)))?.value;
+    const local = await this.deps.bridge.localBridge(networkId);
     let mtu = local?.mtu ?? rec.mtu;
     if (mtu === undefined && (await loadHost(this.deps.store, this.deps.hostName))) mtu = (await segmentMtu(this.deps, rec)).mtu;
     const hosts: Record<string, number> = {};
@@ -183,12 +187,13 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
       const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
       await ensureLocalSegment(this.deps, rec);
       try {
-        const created = await createDockerEndpoint(this.deps, req);
-        const ep = (await getJson<BridgeEndpointRecord>(this.deps.store, endpointKey(req.endpointId)))!.value;
+        const created = await this.deps.bridge.createEndpoint(req);
+        const ep = await this.deps.bridge.dockerEndpoint(req.endpointId);
+        if (!ep) throw new InternalError(`endpoint ${req.endpointId} has no record after CreateEndpoint`);
         await this.publish(rec, { id: ep.id, mac: ep.mac, ipv4: ep.address && addrOf(ep.address), ipv6: ep.addressV6 && addrOf(ep.addressV6) });
         return created;
       } catch (err) {
-        await deleteDockerEndpoint(this.deps, req.networkId, req.endpointId).catch(() => undefined);
+        await this.deps.bridge.deleteEndpoint(req.networkId, req.endpointId).catch(() => undefined);
         await releaseLocalSegment(this.deps, rec.id, rec.vni).catch(() => undefined);
         throw err;
       }
@@ -198,29 +203,29 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
   deleteEndpoint(networkId: string, endpointId: string): Promise<void> {
     return this.locks.run([networkId], async () => {
       const vni = await this.unpublish(networkId, endpointId);
-      await deleteDockerEndpoint(this.deps, networkId, endpointId);
+      await this.deps.bridge.deleteEndpoint(networkId, endpointId);
       if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
     });
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Promise<Record<string, unknown>> {
-    return dockerEndpointInfo(this.deps, networkId, endpointId);
+    return this.deps.bridge.endpointOperInfo(networkId, endpointId);
   }
 
   join(req: JoinRequest): Promise<JoinResponse> {
-    return joinDockerEndpoint(this.deps, req);
+    return this.deps.bridge.join(req);
   }
 
   leave(networkId: string, endpointId: string): Promise<void> {
-    return leaveDockerEndpoint(this.deps, networkId, endpointId);
+    return this.deps.bridge.leave(networkId, endpointId);
   }
 
   programExternalConnectivity(networkId: string, endpointId: string, options: Record<string, unknown>): Promise<void> {
-    return programExternalConnectivity(this.deps, networkId, endpointId, options);
+    return this.deps.bridge.programExternalConnectivity(networkId, endpointId, options);
   }
 
   revokeExternalConnectivity(networkId: string, endpointId: string): Promise<void> {
-    return revokeExternalConnectivity(this.deps, networkId, endpointId);
+    return this.deps.bridge.revokeExternalConnectivity(networkId, endpointId);
   }
 
   /** Tear down this host's part of a network removed elsewhere (called by ClusterSync). */
@@ -230,7 +235,12 @@ export class VxlanDriver implements NetworkDriver, SandboxAttacher {
     });
   }
 
-  reconcile(engineEndpoints: Iterable<string>): Promise<{ actions: string[] }> {
-    return reconcileVxlanDriver(this.deps, new Set(engineEndpoints), this.opts.onSegmentChanged);
+  reconcile(engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+    return reconcileVxlanDriver(this.deps, new Set(engineEndpoints.map((e) => e.id)), this.opts.onSegmentChanged);
+  }
+
+  /** The ports of a local segment are the bridge driver's: its repairPorts covers them. */
+  async repairPorts(_engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+    return { actions: [] };
   }
 }

@@ -8,6 +8,8 @@ import { ConflictError, InvalidArgumentError } from '../../../src/core/errors';
 import { FirewallEndpoint, FirewallNetwork, FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { A_IP, B_IP, C_IP, GW1, HOST_UPLINK, OUTSIDE, Topology } from './topology';
+import { silentLogger } from '../../helpers/logs';
+import { NetnsHostExec } from '../../../src/firewall/host-exec';
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -19,7 +21,7 @@ function missingPrerequisite(): string | undefined {
   return undefined;
 }
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = silentLogger;
 
 function net1(over: Partial<FirewallNetwork> = {}): FirewallNetwork {
   return { id: 'n1', bridge: 'br1', subnets: ['10.71.1.0/24'], masquerade: true, icc: true, internal: false, ...over };
@@ -49,7 +51,7 @@ describe('NftFirewall in a netns that plays the host', function () {
   beforeEach(async () => {
     topo = new Topology();
     await topo.create();
-    fw = new NftFirewall({ netns: topo.ns('host'), log: quiet });
+    fw = new NftFirewall({ exec: new NetnsHostExec(topo.ns('host')), log: quiet });
     await topo.serve('out', 'tcp', 7000);
   });
   afterEach(async () => {
@@ -188,7 +190,7 @@ describe('NftFirewall in a netns that plays the host', function () {
     await topo.exec('host', 'nft', 'flush', 'ruleset');
     assert.equal(await topo.ask('a', 'tcp', OUTSIDE, 7000), A_IP, 'the flush removed the masquerade');
     assert.equal(await topo.ask('out', 'tcp', HOST_UPLINK, 8080, 800), null, 'and the published port');
-    fw = new NftFirewall({ netns: topo.ns('host'), log: quiet });
+    fw = new NftFirewall({ exec: new NetnsHostExec(topo.ns('host')), log: quiet });
     await fw.apply(s);
     assert.equal(await topo.ask('a', 'tcp', OUTSIDE, 7000), HOST_UPLINK);
     assert.equal(await topo.ask('out', 'tcp', HOST_UPLINK, 8080), OUTSIDE);

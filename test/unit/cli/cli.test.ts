@@ -23,6 +23,8 @@ describe('cnm CLI', () => {
     let err = '';
     const ctx: CliContext = {
       engine: async (g) => (seen.push(g), h.engine),
+      runner: async () => assert.fail('no runner in these tests'),
+      daemon: () => assert.fail('no daemon in these tests'),
       execInSandbox: async (sb, args) => (execs.push([sb, args]), 7),
       stdout: (s) => (out += s),
       stderr: (s) => (err += s),

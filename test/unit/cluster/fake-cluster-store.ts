@@ -4,7 +4,7 @@
  */
 import type { ClusterStore, LeasedKey, StoreWatch, WatchEvent, WatchOptions } from '../../../src/cluster/cluster-store';
 import { MemoryStore } from '../../../src/store/memory-store';
-import type { KeyValue, TxnRequest } from '../../../src/store/store';
+import type { KeyValue, TxnRequest } from '../../../src/core/store';
 
 export class FakeClusterStore implements ClusterStore {
   private readonly inner = new MemoryStore();

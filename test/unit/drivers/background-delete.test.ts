@@ -8,10 +8,12 @@ import { StoreIpam } from '../../../src/ipam/allocator';
 import type { NetlinkHandle } from '../../../src/netlink/handle';
 import { DeviceBusyError } from '../../../src/netlink/errors';
 import { MemoryStore } from '../../../src/store/memory-store';
-import { getJson } from '../../../src/store/store';
+import { getJson } from '../../../src/core/store';
 import { FakeLinkDeleter } from '../../fakes/fake-link-deleter';
 import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeOwnerProbe } from '../engine/harness';
+import { recordingLogger, type RecordingLogger } from '../../helpers/logs';
+import { DriverRouter } from '../../../src/drivers/router';
 
 const NID = 'dc9962a8bfbd61404fb66d86446ac9532788718e63508df2f7eb8ab76d2cb64d';
 const EID = '93297eaf4c949702581714d21a239026970ecd2ec8729b3025b90c7f3204f65b';
@@ -33,7 +35,7 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
   let host: NetlinkHandle;
   let deleter: FakeLinkDeleter;
   let deletions: EndpointDeletions;
-  let warnings: string[];
+  let log: RecordingLogger;
   let driver: BridgeDriver;
 
   beforeEach(async () => {
@@ -43,8 +45,8 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
     host = new FakeNetnsOps(kernel).openHandle(null);
     deleter = new FakeLinkDeleter(host);
     deletions = new EndpointDeletions(deleter);
-    warnings = [];
-    driver = new BridgeDriver({ host, store, owner, instance: 'i1', deletions, warn: (m) => warnings.push(m) });
+    log = recordingLogger();
+    driver = new BridgeDriver({ host, store, owner, instance: 'i1', deletions, log });
     await driver.createNetwork(createReq);
     await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24' }, options: {} });
   });
@@ -106,8 +108,8 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
     deleter.failWith(VETH, new DeviceBusyError(`linkDel link "${VETH}": device or resource busy (EBUSY)`));
     await driver.deleteEndpoint(NID, EID);
     await deletions.settled();
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0], new RegExp(`${VETH}.*EBUSY.*cnm gc`));
+    assert.equal(log.warnings.length, 1);
+    assert.match(log.warnings[0], new RegExp(`${VETH}.*EBUSY.*cnm gc`));
     const rec = await record();
     assert.equal(rec?.state, 'deleting');
     assert.equal(rec?.owner, undefined, 'without an owner the record counts as abandoned');
@@ -125,7 +127,7 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
     const other = new FakeOwnerProbe();
     other.me = { pid: 300, start: 's300' };
     other.live.add(300);
-    const gcDriver = new BridgeDriver({ host, store, owner: other, instance: 'i1' });
+    const gcDriver = new BridgeDriver({ host, store, owner: other, instance: 'i1', log });
     assert.deepEqual((await gcDriver.reconcile([])).actions, []);
     assert.ok(kernel.link(null, VETH));
     assert.equal((await record())?.state, 'deleting');
@@ -142,9 +144,9 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
     next.me = { pid: 200, start: 's200' };
     next.live.add(200);
     const host2 = new FakeNetnsOps(kernel).openHandle(null);
-    const driver2 = new BridgeDriver({ host: host2, store, owner: next, instance: 'i1', deletions: new EndpointDeletions(new FakeLinkDeleter(host2)) });
+    const driver2 = new BridgeDriver({ host: host2, store, owner: next, instance: 'i1', deletions: new EndpointDeletions(new FakeLinkDeleter(host2)), log });
     const engine = new Engine({
-      netns: new FakeNetnsOps(kernel), host: host2, store, ipam: new StoreIpam({ store }), driver: driver2, owner: next,
+      netns: new FakeNetnsOps(kernel), host: host2, store, ipam: new StoreIpam({ store }), driver: new DriverRouter([driver2], 'i1'), owner: next, log,
       clock: () => new Date('2026-01-01T00:00:00Z'), newId: () => 'f'.repeat(64),
     });
     const report = await engine.gc();

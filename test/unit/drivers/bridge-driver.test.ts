@@ -6,6 +6,8 @@ import type { CreateNetworkRequest } from '../../../src/drivers/driver';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { FakeKernel, FakeNetlinkHandle, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeOwnerProbe } from '../engine/harness';
+import { silentLogger } from '../../helpers/logs';
+import { DriverRouter } from '../../../src/drivers/router';
 
 const NID = 'dc9962a8bfbd61404fb66d86446ac9532788718e63508df2f7eb8ab76d2cb64d';
 const EID = '93297eaf4c949702581714d21a239026970ecd2ec8729b3025b90c7f3204f65b';
@@ -23,7 +25,7 @@ describe('BridgeDriver Docker verbs', () => {
   beforeEach(() => {
     kernel = new FakeKernel();
     store = new MemoryStore();
-    driver = new BridgeDriver({ host: new FakeNetnsOps(kernel).openHandle(null), store, owner: new FakeOwnerProbe(), instance: 'i1' });
+    driver = new BridgeDriver({ host: new FakeNetnsOps(kernel).openHandle(null), store, owner: new FakeOwnerProbe(), instance: 'i1', log: silentLogger });
   });
   afterEach(() => sinon.restore());
 
@@ -109,7 +111,7 @@ describe('BridgeDriver Docker verbs', () => {
     const host = new FakeNetnsOps(kernel).openHandle(null);
     await host.linkDel('br-dock');
     await host.linkSetDown('vcnm93297eaf4c9');
-    const report = await driver.reconcile([]);
+    const report = await new DriverRouter([driver], 'i1').reconcile([]);
     const veth = kernel.link(null, 'vcnm93297eaf4c9')!;
     assert.equal(veth.masterIndex, kernel.link(null, 'br-dock')!.index);
     assert.equal(veth.up, true);

@@ -5,6 +5,7 @@ import { MemoryFirewall, NftFirewall } from '../../../src/firewall';
 import { FakeHostExec } from '../firewall/fake-host-exec';
 import { allocated, makeHarness } from './harness';
 import { makeFirewallHarness, type FirewallHarness } from './firewall-harness';
+import { silentLogger } from '../../helpers/logs';
 
 const p = parsePublishSpec;
 
@@ -107,7 +108,7 @@ describe('engine with a firewall', () => {
     const real = h.fw.apply.bind(h.fw);
     h.fw.apply = async () => { throw new Error('kernel said no'); };
     await h.engine.disconnect('front', 'sb1');
-    assert.match(h.warnings.join('\n'), /kernel said no.*cnm gc/);
+    assert.match(h.log.warnings.join('\n'), /kernel said no.*cnm gc/);
     assert.deepEqual(h.fw.publishedPorts(), ['tcp/8080']);
     h.fw.apply = real;
     await h.engine.gc();
@@ -119,7 +120,7 @@ describe('engine firewall without nft', () => {
   it('fails network create naming the nftables package and leaves nothing behind', async () => {
     const exec = new FakeHostExec();
     exec.installed.delete('nft');
-    const h = makeFirewallHarness(new NftFirewall({ exec, log: { info: () => undefined, warn: () => undefined } }));
+    const h = makeFirewallHarness(new NftFirewall({ exec, log: silentLogger }));
     await assert.rejects(h.engine.networkCreate({ name: 'front', subnets: ['10.40.0.0/24'], options: { 'bridge.name': 'br-front' } }),
       (e: Error) => e instanceof UnsupportedError && /nftables/.test(e.message) && /CNM_FIREWALL=off/.test((e as UnsupportedError).hint ?? ''));
     assert.deepEqual(h.kernel.linkNames(), ['lo']);

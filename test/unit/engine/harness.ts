@@ -1,7 +1,9 @@
 /** A whole engine over fakes: FakeKernel (stateful), MemoryStore, the real StoreIpam, the real BridgeDriver. */
+import { DriverRouter } from '../../../src/drivers/router';
+import { recordingLogger, type RecordingLogger } from '../../helpers/logs';
 import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
 import type { Owner } from '../../../src/drivers/bridge/records';
-import type { OwnerProbe } from '../../../src/drivers/owner';
+import type { OwnerProbe } from '../../../src/core/owner';
 import type { EngineDeps } from '../../../src/engine/deps';
 import { Engine } from '../../../src/engine/engine';
 import { StoreIpam } from '../../../src/ipam/allocator';
@@ -29,6 +31,7 @@ export interface Harness {
   owner: FakeOwnerProbe;
   deps: EngineDeps;
   engine: Engine;
+  log: RecordingLogger;
 }
 
 export function makeHarness(): Harness {
@@ -38,12 +41,15 @@ export function makeHarness(): Harness {
   const store = new MemoryStore();
   const ipam = new StoreIpam({ store });
   const owner = new FakeOwnerProbe();
-  const driver = new BridgeDriver({ host, store, owner, instance: 'i1' });
+  const log = recordingLogger();
+  const driver = new BridgeDriver({ host, store, owner, instance: 'i1', log });
   let n = 0;
   // ids differ in their first 11 hex digits, like random ones, so veth names differ
   const newId = () => (++n).toString(16).padStart(11, '0') + 'a'.repeat(53);
-  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock: () => new Date('2026-01-01T00:00:00Z'), newId };
-  return { kernel, netns, store, ipam, driver, owner, deps, engine: new Engine(deps) };
+  const deps: EngineDeps = {
+    netns, host, store, ipam, driver: new DriverRouter([driver], 'i1'), owner, clock: () => new Date('2026-01-01T00:00:00Z'), newId, log,
+  };
+  return { kernel, netns, store, ipam, driver, owner, deps, log, engine: new Engine(deps) };
 }
 
 /** Everything observable: links, addresses and routes of every netns, and every store key and value. */

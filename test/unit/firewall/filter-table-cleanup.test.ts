@@ -3,8 +3,9 @@ import { CREATED_TABLE_MARK, isEmptyFilterTable } from '../../../src/firewall/ip
 import { FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec } from './fake-host-exec';
+import { silentLogger } from '../../helpers/logs';
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = silentLogger;
 
 function state(v6 = false): FirewallState {
   return {

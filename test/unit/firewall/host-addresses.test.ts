@@ -5,8 +5,9 @@ import { MemoryFirewall } from '../../../src/firewall/memory-firewall';
 import { FirewallState, parseSubnet, PortBinding } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec, FIB_TRIE } from './fake-host-exec';
+import { silentLogger } from '../../helpers/logs';
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = silentLogger;
 
 function state(published: PortBinding[]): FirewallState {
   return {

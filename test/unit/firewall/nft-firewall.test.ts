@@ -3,14 +3,15 @@ import { ConflictError, InternalError, PermissionDeniedError, UnsupportedError }
 import { FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec } from './fake-host-exec';
+import { recordingLogger } from '../../helpers/logs';
+import type { Logger } from '../../../src/core/log';
 
+/** The firewall's log lines as "level: message". */
 class ListLogger {
-  readonly lines: string[] = [];
-  info(m: string): void {
-    this.lines.push(`info: ${m}`);
-  }
-  warn(m: string): void {
-    this.lines.push(`warn: ${m}`);
+  private readonly rec = recordingLogger();
+  readonly logger: Logger = this.rec;
+  get lines(): string[] {
+    return this.rec.lines.map((l) => `${l.level}: ${l.msg}`);
   }
 }
 
@@ -36,7 +37,7 @@ describe('NftFirewall (fake host)', () => {
   beforeEach(() => {
     host = new FakeHostExec();
     log = new ListLogger();
-    fw = new NftFirewall({ exec: host, log });
+    fw = new NftFirewall({ exec: host, log: log.logger });
   });
 
   it('loads its table, turns IPv4 forwarding on once and says so', async () => {
@@ -76,7 +77,7 @@ describe('NftFirewall (fake host)', () => {
   });
 
   it("in 'when-drop' mode touches iptables only while the FORWARD policy is DROP", async () => {
-    fw = new NftFirewall({ exec: host, log, iptables: 'when-drop' });
+    fw = new NftFirewall({ exec: host, log: log.logger, iptables: 'when-drop' });
     await fw.apply(state());
     assert.equal(host.v4.cnmChain, undefined);
     host.v4.forwardPolicy = 'DROP';

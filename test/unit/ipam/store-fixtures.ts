@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { openStore } from '../../../src/store/sqlite-store';
-import type { Store } from '../../../src/store/store';
+import type { Store } from '../../../src/core/store';
 
 export interface StoreKind {
   name: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KeyedMutex } from '../../../src/plugin/keyed-mutex';
+import { KeyedMutex } from '../../../src/core/keyed-mutex';
 import { createEndpointBody, createNetworkBody, dockerPost, makeTestPlugin } from './docker-client';
 
 describe('KeyedMutex', () => {

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createPluginApp } from '../../../src/plugin/app';
 import { FakeIpam } from './fake-ipam';
 import { FakeNetworkDriver } from './fake-network-driver';
+import { KeyedMutex } from '../../../src/core/keyed-mutex';
 
 export const DOCKER_ACCEPT = 'application/vnd.docker.plugins.v1.2+json';
 
@@ -35,7 +36,7 @@ export function makeTestPlugin(opts: { bodyLimitBytes?: number } = {}): TestPlug
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const driver = new FakeNetworkDriver();
   const ipam = new FakeIpam();
-  const app = createPluginApp({ driver, ipam, logger, ...opts });
+  const app = createPluginApp({ driver, ipam, logger, mutex: new KeyedMutex(), ...opts });
   return { app, driver, ipam, logs, logger };
 }
 

@@ -9,6 +9,9 @@ import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeOwnerProbe } from '../engine/harness';
 import { FakeIpam } from './fake-ipam';
 import { createEndpointBody, createNetworkBody, dockerPost, EID, NID } from './docker-client';
+import { silentLogger } from '../../helpers/logs';
+import { BridgeFirewallSource } from '../../../src/drivers/bridge/firewall-facts';
+import { KeyedMutex } from '../../../src/core/keyed-mutex';
 
 const PORTMAP = 'com.docker.network.portmap';
 const EXPOSED = 'com.docker.network.endpoint.exposedports';
@@ -33,10 +36,10 @@ describe('plugin: port publishing through the bridge driver and the firewall', (
   beforeEach(() => {
     fw = new MemoryFirewall();
     store = new MemoryStore();
-    const sync = new FirewallSync({ store, firewall: fw, warn: () => undefined });
+    const sync = new FirewallSync({ sources: [new BridgeFirewallSource(store)], firewall: fw, log: silentLogger });
     const host = new FakeNetnsOps(new FakeKernel()).openHandle(null);
-    const driver = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance: 'i1', firewall: sync });
-    app = createPluginApp({ driver, ipam: new FakeIpam(), logger: pino({ level: 'silent' }) });
+    const driver = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance: 'i1', firewall: sync, log: silentLogger });
+    app = createPluginApp({ driver, ipam: new FakeIpam(), logger: silentLogger, mutex: new KeyedMutex() });
   });
 
   it('programs masquerade for a new network and forgets it on DeleteNetwork', async () => {

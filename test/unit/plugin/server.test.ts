@@ -13,6 +13,7 @@ import { parseHostPort, resolveGroup, startPluginServer, type RunningPluginServe
 import { createPluginApp } from '../../../src/plugin/app';
 import { FakeIpam } from './fake-ipam';
 import { FakeNetworkDriver } from './fake-network-driver';
+import { KeyedMutex } from '../../../src/core/keyed-mutex';
 
 function postUnix(socketPath: string, method: string, body = ''): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
@@ -27,7 +28,7 @@ function postUnix(socketPath: string, method: string, body = ''): Promise<{ stat
 }
 
 const quiet = pino({ level: 'silent' });
-const app = () => createPluginApp({ driver: new FakeNetworkDriver(), ipam: new FakeIpam(), logger: quiet });
+const app = () => createPluginApp({ driver: new FakeNetworkDriver(), ipam: new FakeIpam(), logger: quiet, mutex: new KeyedMutex() });
 
 describe('plugin server', () => {
   let dir: string;
@@ -143,6 +144,7 @@ describe('plugin server', () => {
       openBackend: async () => ({
         driver: new FakeNetworkDriver(),
         ipam: new FakeIpam(),
+        mutex: new KeyedMutex(),
         gc: async () => { events.push('gc'); return { actions: ['removed unfinished endpoint e1 (creating)'] }; },
         close: async () => { events.push('close'); },
       }),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { IRequestOp } from 'etcd3';
 import { bytePrefixEnd, KeySpace, toEtcdOps } from '../../../src/store/etcd-txn';
-import type { Op } from '../../../src/store/store';
+import type { Op } from '../../../src/core/store';
 
 const ks = new KeySpace('cnm/');
 

@@ -12,6 +12,7 @@ import { toDriverCreateNetwork } from '../../../src/plugin/network-options';
 import { dockerPost } from '../plugin/docker-client';
 import { FakeClusterStore } from '../cluster/fake-cluster-store';
 import { makeHost, settle, type FakeHost } from './two-hosts';
+import { KeyedMutex } from '../../../src/core/keyed-mutex';
 
 const SUBNET = '10.42.0.0/24';
 const GENERIC = { driver: 'vxlan', 'vxlan.id': '4242' };
@@ -25,7 +26,7 @@ interface DockerHost {
 async function dockerHost(cluster: FakeClusterStore, name: string, ip: string): Promise<DockerHost> {
   const h = await makeHost(cluster, name, ip);
   const ipam = new StoreIpam({ store: h.store, holder: name });
-  return { h, app: createPluginApp({ driver: h.driver, ipam, logger: pino({ level: 'silent' }) }) };
+  return { h, app: createPluginApp({ driver: h.driver, ipam, logger: pino({ level: 'silent' }), mutex: new KeyedMutex() }) };
 }
 
 async function ok(d: DockerHost, method: string, body: unknown): Promise<any> {

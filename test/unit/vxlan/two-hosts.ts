@@ -8,6 +8,9 @@ import type { NetlinkHandle } from '../../../src/netlink/handle';
 import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeOwnerProbe } from '../engine/harness';
 import { FakeClusterStore } from '../cluster/fake-cluster-store';
+import { silentLogger } from '../../helpers/logs';
+import { SegmentChanges } from '../../../src/cluster/segment-changes';
+import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
 
 export interface FakeHost {
   name: string;
@@ -28,12 +31,14 @@ export async function makeHost(cluster: FakeClusterStore, name: string, ip: stri
   await host.addrAdd('eth0', `${ip}/24`);
   const store = new HostScopedStore(cluster, name);
   await cluster.putWithLease(clusterKeys.host(name), JSON.stringify({ name, underlayIp: ip, underlayDev: 'eth0', startedAt: '' }), 5);
-  let sync: ClusterSync | undefined;
+  const segments = new SegmentChanges();
+  const instance = `i-${name}`;
+  const bridge = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance, log: silentLogger });
   const driver = new VxlanDriver(
-    { host, store, owner: new FakeOwnerProbe(), instance: `i-${name}`, hostName: name },
-    { clustered: true, onSegmentChanged: (vni) => sync?.markDirty(vni) },
+    { host, store, instance, hostName: name, log: silentLogger, bridge },
+    { clustered: true, onSegmentChanged: (vni) => segments.changed(vni) },
   );
-  sync = new ClusterSync({ store: cluster, host, self: name, deviceName: vxlanDeviceName, resyncIntervalMs: 0,
+  const sync = new ClusterSync({ store: cluster, host, self: name, deviceName: vxlanDeviceName, resyncIntervalMs: 0, log: silentLogger, segments,
     onNetworkRemoved: (id, vni) => driver.onNetworkRemoved(id, vni) });
   await sync.start();
   return { name, ip, kernel, netns, host, store, driver, sync };

@@ -9,6 +9,8 @@ import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeClusterStore } from '../cluster/fake-cluster-store';
 import { FakeOwnerProbe } from '../engine/harness';
 import { makeHost, settle, type FakeHost } from './two-hosts';
+import { silentLogger } from '../../helpers/logs';
+import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
 
 const NID = 'aa'.repeat(32);
 const createReq = (over: Partial<CreateNetworkRequest> = {}): CreateNetworkRequest => ({
@@ -52,7 +54,10 @@ describe('VxlanDriver', () => {
   });
 
   it('refuses vxlan networks on a store that is not shared, naming --store etcd://', async () => {
-    const driver = new VxlanDriver({ host: new FakeNetnsOps(new FakeKernel()).openHandle(null), store: new MemoryStore(), owner: new FakeOwnerProbe(), instance: 'i', hostName: '' }, { clustered: false });
+    const host = new FakeNetnsOps(new FakeKernel()).openHandle(null);
+    const store = new MemoryStore();
+    const bridge = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance: 'i', log: silentLogger });
+    const driver = new VxlanDriver({ host, store, instance: 'i', hostName: '', log: silentLogger, bridge }, { clustered: false });
     await assert.rejects(driver.createNetwork(createReq()), (e: unknown) => e instanceof UnsupportedError && /--store etcd/.test(e.hint ?? ''));
   });
 

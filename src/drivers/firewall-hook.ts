@@ -3,9 +3,9 @@
  * (src/engine/firewall-sync.ts implements it over both the driver's and the engine's records), and pick host
  * ports. Injected, so the driver never reads the engine's records itself; absent when the firewall is disabled.
  */
-import { UnsupportedError } from '../../core/errors';
-import type { FirewallNetworkInfo, PortBinding, PortRequest } from '../../firewall';
-import { validatePortBinding } from '../../firewall/model';
+import { UnsupportedError } from '../core/errors';
+import type { FirewallNetworkInfo, PortBinding, PortRequest } from '../firewall';
+import { validatePortBinding } from '../firewall/model';
 
 export interface FirewallHook {
   /**

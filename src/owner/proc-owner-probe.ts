@@ -1,13 +1,6 @@
-/** Process identity stamped on intent records, so reconcile never rolls back an operation that is still running. */
+/** OwnerProbe over /proc: a process is the owner it claims while its pid has the same start time. */
 import { readFileSync } from 'node:fs';
-import type { Owner } from './bridge/records';
-
-export interface OwnerProbe {
-  /** The identity of this process. */
-  self(): Owner;
-  /** Whether the process that wrote a record is still running. */
-  alive(owner: Owner): boolean;
-}
+import type { Owner, OwnerProbe } from '../core/owner';
 
 /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot (the comm field may hold spaces). */
 function startTime(pid: number): string | undefined {
@@ -19,7 +12,6 @@ function startTime(pid: number): string | undefined {
   }
 }
 
-/** OwnerProbe over /proc. */
 export class ProcOwnerProbe implements OwnerProbe {
   private cached?: Owner;
   /** `host`: this host's name when the store is shared by several hosts */
@@ -32,12 +24,4 @@ export class ProcOwnerProbe implements OwnerProbe {
     if (owner.host !== undefined && owner.host !== this.host) return true;
     return startTime(owner.pid) === owner.start;
   }
-}
-
-/** Whether a non-ready record may be rolled back or finished by reconcile. */
-export function isAbandoned(probe: OwnerProbe, owner: Owner | undefined): boolean {
-  if (!owner) return true;
-  const me = probe.self();
-  if (owner.pid === me.pid && owner.start === me.start && owner.host === me.host) return false;
-  return !probe.alive(owner);
 }
