@@ -4,8 +4,8 @@
  * Adds are idempotent (replace/append), and only stale entries are deleted, so a re-sync after a daemon
  * restart leaves entries of running endpoints untouched.
  */
+import { canonicalIp } from '../core/ip';
 import type { FdbEntry, FdbSpec, Neigh, NeighSpec } from '../netlink/handle';
-import { canonicalIp } from '../network/ip';
 import type { ClusterEndpointRecord, HostRecord } from './records';
 
 export const FLOOD_MAC = '00:00:00:00:00:00';

@@ -2,9 +2,9 @@
  * Host registration: each daemon puts cluster/hosts/<name> {underlay address} on a lease it keeps alive. When the
  * daemon dies the lease runs out, etcd deletes the key, and every other host's sync drops this host's entries.
  */
+import { addrOf, canonicalIp, parseIp } from '../core/ip';
 import { InvalidArgumentError, NotFoundError } from '../core/errors';
 import type { NetlinkHandle } from '../netlink/handle';
-import { addrOf, canonicalIp, parseIp } from '../network/ip';
 import { getJson, type Store } from '../core/store';
 import type { ClusterStore, LeasedKey } from './cluster-store';
 import { clusterKeys, type HostRecord } from './records';

@@ -80,3 +80,11 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A CIDR or address IPAM cannot use, with the canonical form when the user probably meant it. */
+export class InvalidCidrError extends InvalidArgumentError {
+  override readonly code = 'CNM_INVALID_CIDR';
+  constructor(readonly value: string, reason: string, readonly suggestion?: string) {
+    super(`invalid ${reason}${suggestion ? `; did you mean ${suggestion}?` : ''}`, suggestion ? { hint: `use ${suggestion}` } : undefined);
+  }
+}

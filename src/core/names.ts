@@ -51,3 +51,8 @@ export function parseMtu(value: string | number, what = 'mtu'): number {
   }
   return n;
 }
+
+/** Six colon-separated hex octets, as Go's net.HardwareAddr.String() prints them. */
+export function isMacAddress(s: string): boolean {
+  return typeof s === 'string' && /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(s);
+}

@@ -1,5 +1,5 @@
 /** Deterministic kernel names and MACs for endpoints, so gc can match a veth to its endpoint id. */
-import { isIPv4 } from 'node:net';
+import { ipFamily } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 
 /** Prefix of every host-side veth cnm creates ("vcnm" + 11 hex chars of the endpoint id: 15 bytes). */
@@ -39,7 +39,7 @@ export function endpointIdFromAlias(alias: string | undefined, instance: string)
 
 /** Docker's bridge scheme: 02:42 followed by the four bytes of the IPv4 address. */
 export function macFromIPv4(ip: string): string {
-  if (!isIPv4(ip)) throw new InvalidArgumentError(`cannot derive a MAC from ${JSON.stringify(ip)}: not an IPv4 address`);
+  if (ipFamily(ip) !== 4) throw new InvalidArgumentError(`cannot derive a MAC from ${JSON.stringify(ip)}: not an IPv4 address`);
   const bytes = ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'));
   return ['02', '42', ...bytes].join(':');
 }

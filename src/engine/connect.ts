@@ -2,13 +2,13 @@
  * Connect a sandbox to a network: intent record (with the pair's uniqueness claim) first, then IPAM, then the
  * driver's fast path, then "ready". Any failure unwinds every earlier step, so nothing is half-made.
  */
+import { addrOf, cidrHas, parseIp } from '../core/ip';
 import { ConflictError, InternalError, InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
 import { resolvePublished } from '../drivers/firewall-hook';
 import type { PortRequest } from '../firewall';
 import { UndoStack } from '../core/undo';
 import { hostVethName, macFromIPv4, validateMac } from '../endpoint/naming';
-import { addrOf, cidrContains, parseIp } from '../network/ip';
 import { withNetnsHandle } from '../sandbox/sandbox';
 import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
@@ -29,7 +29,7 @@ function checkRequestedIp(pool: PoolRecord | undefined, ip: string | undefined, 
   if (ip === undefined) return;
   if (parseIp(ip, flag).family !== family) throw new InvalidArgumentError(`${flag} ${ip} is not an IPv${family} address`);
   if (!pool) throw new InvalidArgumentError(`${flag} ${ip}: the network has no IPv${family} subnet`);
-  if (!cidrContains(pool.subnet, ip)) throw new InvalidArgumentError(`${flag} ${ip} is outside the network's subnet ${pool.subnet}`);
+  if (!cidrHas(pool.subnet, ip)) throw new InvalidArgumentError(`${flag} ${ip} is outside the network's subnet ${pool.subnet}`);
 }
 
 function nextIfname(siblings: EndpointRecord[]): string {

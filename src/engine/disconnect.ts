@@ -1,6 +1,6 @@
 /** Disconnect: mark 'deleting', remove the kernel objects, release addresses, drop the records, hand off the default route. */
+import { addrOf } from '../core/ip';
 import { NotFoundError } from '../core/errors';
-import { addrOf } from '../network/ip';
 import { withNetnsHandle } from '../sandbox/sandbox';
 import { getJson, listJson } from '../core/store';
 import type { EngineDeps } from './deps';

@@ -1,9 +1,8 @@
 /** Validation of `network create` input: everything is checked before the first side effect. */
+import { canonicalIp, cidrHas, networkAddressOf, parseAddress, parseCidr as parseIpamCidr, parseCidrText, parseIp, usableRange } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 import { parseMtu, validateObjectName } from '../core/names';
 import { DRIVER_NAMES, type DriverName } from '../drivers/driver';
-import { canonicalIp, cidrContains, networkAddressOf, parseCidr, parseIp } from '../network/ip';
-import { parseAddress, parseCidr as parseIpamCidr, usableRange } from '../ipam/cidr';
 
 export interface NetworkCreateInput {
   name: string;
@@ -44,7 +43,7 @@ export interface NetworkPlan {
 
 /** A subnet must be given in canonical form: host bits set is a mistake worth naming. */
 function checkSubnet(cidr: string, what = 'subnet'): 4 | 6 {
-  const p = parseCidr(cidr, what);
+  const p = parseCidrText(cidr, what);
   const net = networkAddressOf(cidr);
   if (net !== canonicalIp(p.address)) {
     throw new InvalidArgumentError(`${what} ${JSON.stringify(cidr)} has host bits set; did you mean ${net}/${p.prefix}?`);
@@ -69,7 +68,7 @@ function inSubnet(plan: { v4?: string; v6?: string }, ip: string, what: string, 
   const fam = parseIp(ip, what).family === 4 ? 'v4' : 'v6';
   const subnet = plan[fam];
   if (!subnet) throw new InvalidArgumentError(`${what} ${shown} needs an IPv${fam === 'v4' ? 4 : 6} --subnet to belong to`);
-  if (!cidrContains(subnet, ip)) throw new InvalidArgumentError(`${what} ${shown} is outside the subnet ${subnet}`);
+  if (!cidrHas(subnet, ip)) throw new InvalidArgumentError(`${what} ${shown} is outside the subnet ${subnet}`);
   return fam;
 }
 
@@ -130,11 +129,11 @@ export function planNetwork(input: NetworkCreateInput, drivers: OptionsValidator
     labels: { ...(input.labels ?? {}) },
   };
   if (input.ipRange) {
-    const r = parseCidr(input.ipRange, '--ip-range');
+    const r = parseCidrText(input.ipRange, '--ip-range');
     const fam = inSubnet(subnets, r.address, '--ip-range', input.ipRange);
     checkSubnet(input.ipRange, '--ip-range');
     const subnet = subnets[fam]!;
-    if (r.prefix < parseCidr(subnet).prefix) throw new InvalidArgumentError(`--ip-range ${input.ipRange} is larger than the subnet ${subnet}: it must lie inside it`);
+    if (r.prefix < parseCidrText(subnet).prefix) throw new InvalidArgumentError(`--ip-range ${input.ipRange} is larger than the subnet ${subnet}: it must lie inside it`);
     plan[fam]!.ipRange = input.ipRange;
   }
   if (input.gateway) plan[inSubnet(subnets, input.gateway, '--gateway')]!.gateway = input.gateway;

@@ -1,8 +1,8 @@
 /** Engine verbs on networks: create (IPAM first, then the driver, as Docker does), remove, and the pool plumbing. */
+import { addrOf } from '../core/ip';
 import { ConflictError, isCnmError } from '../core/errors';
 import { UndoStack } from '../core/undo';
 import { GATEWAY_ADDRESS_TYPE, GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE, type Ipam } from '../ipam/ipam';
-import { addrOf } from '../network/ip';
 import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { planNetwork, type FamilyPlan, type NetworkCreateInput } from './network-input';

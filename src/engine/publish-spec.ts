@@ -1,5 +1,5 @@
 /** `cnm connect --publish [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp]`, parsed like `docker run -p`. */
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 import type { PortRequest, Proto } from '../firewall';
 
@@ -47,7 +47,7 @@ export function parsePublishSpec(spec: string): PortRequest {
     if (parts.length === 1) parts.unshift('');
     if (parts.length !== 2) throw bad(spec, 'too many ":" (an IPv6 host address goes in brackets)');
   }
-  if (hostIp !== undefined && isIP(hostIp) === 0) throw bad(spec, `host IP ${JSON.stringify(hostIp)} is not an IPv4 or IPv6 address`);
+  if (hostIp !== undefined && ipFamily(hostIp) === undefined) throw bad(spec, `host IP ${JSON.stringify(hostIp)} is not an IPv4 or IPv6 address`);
   const [hostPort, hostPortEnd] = portRange(spec, parts[0], 'host port', true);
   const [containerPort, containerPortEnd] = portRange(spec, parts[1], 'container port', false);
   const hostLen = (hostPortEnd ?? hostPort) - hostPort;

@@ -3,10 +3,10 @@
  * 'deleting' by a dead process are rolled back or finished; ready objects whose kernel side vanished are
  * re-created (bridges, by the driver) or marked 'broken'; addresses and links nobody knows are released/deleted.
  */
+import { addrOf } from '../core/ip';
 import { hostVethName } from '../endpoint/naming';
 import { isAbandoned } from '../core/owner';
 import { LOCAL_ADDRESS_SPACE } from '../ipam/ipam';
-import { addrOf } from '../network/ip';
 import { listJson } from '../core/store';
 import type { EngineDeps } from './deps';
 import { disconnectEndpoint } from './disconnect';

@@ -7,7 +7,8 @@
  */
 import { InvalidArgumentError } from '../core/errors';
 import { HostExec } from './host-exec';
-import { bigIntToIp, describeBinding, parseSubnet, PortBinding, Subnet, subnetContains } from './model';
+import { bigIntToIp, cidrHas, parseSubnet, type Subnet } from '../core/ip';
+import { describeBinding, PortBinding } from './model';
 
 /** Every "ADDR\n  /LEN host LOCAL" pair of fib_trie, as CIDRs ("192.0.2.2/32", "127.0.0.0/8"); duplicates removed. */
 export function parseFibTrieLocal(text: string): string[] {
@@ -58,7 +59,7 @@ export function checkHostAddresses(bindings: PortBinding[], local: Subnet[]): vo
   for (const b of bindings) {
     if (b.hostIp === undefined || isWildcard(b.hostIp)) continue;
     const ip = b.hostIp;
-    if (local.some((s) => subnetContains(s, ip))) continue;
+    if (local.some((s) => cidrHas(s.cidr, ip))) continue;
     const have = local.map((s) => (s.cidr.endsWith('/32') || s.cidr.endsWith('/128') ? s.cidr.slice(0, s.cidr.lastIndexOf('/')) : s.cidr));
     const shown = have.length > 8 ? `${have.slice(0, 8).join(', ')}, …` : have.join(', ');
     throw new InvalidArgumentError(

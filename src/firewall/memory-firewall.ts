@@ -4,7 +4,8 @@
  */
 import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
 import { checkHostAddresses, needsLocalAddresses } from './host-addresses';
-import { EMPTY_STATE, FirewallState, parseSubnet, PortBinding, Subnet, validateState } from './model';
+import { parseSubnet, type Subnet } from '../core/ip';
+import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
 import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, Listener, PortRequest } from './ports';
 import { renderRuleset } from './nft-render';
 

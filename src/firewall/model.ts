@@ -2,7 +2,9 @@
  * The firewall's desired state, independent of the store schema, and its validation: every value that ends up
  * in an nft or iptables rule passes through here first, so no caller-supplied string reaches a rule unchecked.
  */
-import { isIP } from 'node:net';
+import { cidrHas, ipFamily, parseIp, parseSubnet, type Subnet } from '../core/ip';
+
+export { parseSubnet, type Subnet };
 import { InvalidArgumentError, NotFoundError } from '../core/errors';
 import { validateIfName, validateObjectName } from '../core/names';
 
@@ -51,13 +53,6 @@ export interface FirewallState {
 
 export const EMPTY_STATE: FirewallState = Object.freeze({ networks: [], endpoints: [] }) as FirewallState;
 
-/** A parsed CIDR, canonical: host bits cleared, so it prints the same way nft lists it. */
-export interface Subnet {
-  family: 4 | 6;
-  /** "10.1.0.0/24" */
-  cidr: string;
-}
-
 /** Interface names that are safe inside a double-quoted nft string and match literally (no `*` wildcard). */
 const SAFE_IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -69,73 +64,6 @@ export function validateBridgeName(name: string, what = 'bridge name'): string {
     );
   }
   return name;
-}
-
-/** A bare IP address; the family, or an InvalidArgumentError naming it. */
-export function parseAddress(ip: string, what = 'IP address'): 4 | 6 {
-  const fam = typeof ip === 'string' ? isIP(ip) : 0;
-  if (fam === 0 || ip.includes('%')) {
-    throw new InvalidArgumentError(`${what} ${JSON.stringify(ip)} is not a valid IPv4 or IPv6 address`);
-  }
-  return fam as 4 | 6;
-}
-
-/** "ADDR/LEN" to a canonical subnet (host bits cleared). */
-export function parseSubnet(cidr: string, what = 'subnet'): Subnet {
-  const m = typeof cidr === 'string' ? /^([0-9A-Fa-f.:]+)\/(\d{1,3})$/.exec(cidr) : null;
-  const fam = m ? isIP(m[1]) : 0;
-  const len = m ? Number(m[2]) : -1;
-  if (!m || fam === 0 || len > (fam === 4 ? 32 : 128)) {
-    throw new InvalidArgumentError(`${what} ${JSON.stringify(cidr)} is not a valid CIDR (expected e.g. 10.1.0.0/24 or fd00::/64)`);
-  }
-  const bits = fam === 4 ? 32 : 128;
-  const mask = len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len);
-  const net = ipToBigInt(m[1], fam as 4 | 6) & mask;
-  return { family: fam as 4 | 6, cidr: `${bigIntToIp(net, fam as 4 | 6)}/${len}` };
-}
-
-/** True when the bare address `ip` lies inside `subnet`. */
-export function subnetContains(subnet: Subnet, ip: string): boolean {
-  const fam = isIP(ip);
-  if (fam !== subnet.family) return false;
-  const [base, lenText] = subnet.cidr.split('/');
-  const len = Number(lenText);
-  const bits = fam === 4 ? 32 : 128;
-  const shift = BigInt(bits - len);
-  return ipToBigInt(ip, fam) >> shift === ipToBigInt(base, fam) >> shift;
-}
-
-export function ipToBigInt(ip: string, fam: 4 | 6): bigint {
-  if (fam === 4) return ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  let text = ip;
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon)) {
-    const v4 = ipToBigInt(text.slice(lastColon + 1), 4);
-    text = `${text.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const hs = head ? head.split(':') : [];
-  const ts = tail ? tail.split(':') : [];
-  const groups = [...hs, ...new Array(8 - hs.length - ts.length).fill('0'), ...ts];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-export function bigIntToIp(n: bigint, fam: 4 | 6): string {
-  if (fam === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((n >> BigInt(i * 16)) & 0xffffn));
-  // RFC 5952: compress the longest run (length >= 2) of zero groups.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 function validatePort(n: unknown, what: string): number {
@@ -156,7 +84,7 @@ export function validatePortBinding(b: PortBinding, what = 'port binding'): Port
     containerPort: validatePort(b.containerPort, `${what}: container port`),
   };
   if (b.hostIp !== undefined) {
-    parseAddress(b.hostIp, `${what}: host IP`);
+    parseIp(b.hostIp, `${what}: host IP`);
     out.hostIp = b.hostIp;
   }
   if (b.hostPortEnd !== undefined) out.hostPortEnd = validatePort(b.hostPortEnd, `${what}: host port range end`);
@@ -192,7 +120,7 @@ export function describeBinding(b: PortBinding): string {
 /** Strips an optional "/LEN" from an endpoint address and validates the rest. */
 function endpointAddress(text: string, what: string): string {
   const addr = typeof text === 'string' && text.includes('/') ? text.slice(0, text.indexOf('/')) : text;
-  parseAddress(addr, what);
+  parseIp(addr, what);
   return addr;
 }
 
@@ -233,14 +161,14 @@ export function validateState(state: FirewallState): FirewallState {
     if (e.hostVeth !== undefined) validateBridgeName(e.hostVeth, `host veth of ${what}`);
     const addresses = (e.addresses ?? []).map((a) => endpointAddress(a, `address of ${what}`));
     for (const a of addresses) {
-      if (!subnetsOf.get(e.networkId)!.some((s) => subnetContains(s, a))) {
+      if (!subnetsOf.get(e.networkId)!.some((s) => cidrHas(s.cidr, a))) {
         throw new InvalidArgumentError(`address ${a} of ${what} is outside every subnet of network ${e.networkId}`);
       }
     }
     const published = (e.published ?? []).map((b, i) => validatePortBinding(b, `${what} binding ${i + 1}`));
     for (const b of published) {
-      const fam = b.hostIp === undefined ? undefined : parseAddress(b.hostIp);
-      if (!addresses.some((a) => fam === undefined || isIP(a) === fam)) {
+      const fam = b.hostIp === undefined ? undefined : parseIp(b.hostIp).family;
+      if (!addresses.some((a) => fam === undefined || ipFamily(a) === fam)) {
         throw new InvalidArgumentError(
           `${what}: ${describeBinding(b)} needs an endpoint address of the host IP's family; the endpoint has ${JSON.stringify(addresses)}`,
         );

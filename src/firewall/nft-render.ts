@@ -29,7 +29,7 @@
  *   (hairpin), so replies come back through the host and are un-NATed even without br_netfilter.
  * - Published ports of internal networks are not rendered: an internal network cannot be reached from outside.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/ip';
 import { FirewallEndpoint, FirewallNetwork, FirewallState, PortBinding } from './model';
 
 export const TABLE_FAMILY = 'inet';
@@ -44,7 +44,7 @@ export function renderRemoval(): string {
 const q = (s: string) => `"${s}"`;
 
 function familyOf(cidrOrIp: string): 4 | 6 {
-  return isIP(cidrOrIp.split('/')[0]) === 6 ? 6 : 4;
+  return ipFamily(cidrOrIp.split('/')[0]) === 6 ? 6 : 4;
 }
 
 function forwardRules(state: FirewallState): string[] {

@@ -2,9 +2,9 @@
  * Host port bookkeeping for published ports: conflicts between bindings, sockets already listening on the
  * host (read from /proc/net/{tcp,tcp6,udp,udp6}), and choosing a free host port for `-P` or a host range.
  */
-import { isIP } from 'node:net';
 import { ConflictError, ExhaustedError, InvalidArgumentError } from '../core/errors';
-import { bigIntToIp, describeBinding, FirewallState, PortBinding, Proto, validatePortBinding } from './model';
+import { bigIntToIp, ipFamily } from '../core/ip';
+import { describeBinding, FirewallState, PortBinding, Proto, validatePortBinding } from './model';
 
 /** A socket bound on the host: `ip` is "0.0.0.0" or "::" for a wildcard bind. */
 export interface Listener {
@@ -38,8 +38,8 @@ function isWildcard(ip: string | undefined): boolean {
 /** Two host addresses can receive the same packets: equal, or one of them a wildcard of a compatible family. */
 function ipsOverlap(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return true;
-  const fa = isIP(a);
-  const fb = isIP(b);
+  const fa = ipFamily(a);
+  const fb = ipFamily(b);
   if (fa !== fb) return false;
   return a === b || isWildcard(a) || isWildcard(b);
 }

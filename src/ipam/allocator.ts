@@ -4,21 +4,9 @@
  * Cost grows with what is allocated, never with pool size, so a /8 or a /64 pool is as cheap as a /24.
  */
 
+import { type Cidr, type IpAddress, cidrContainsAddress, cidrLast, cidrsOverlap, formatAddress, formatCidr, parseAddress, parseCidr, parseCidrLoose, usableRange } from '../core/ip';
 import { InternalError, InvalidArgumentError } from '../core/errors';
 import { getJson, listJson, type Op, type Store } from '../core/store';
-import {
-  cidrContainsAddress,
-  cidrLast,
-  cidrsOverlap,
-  formatAddress,
-  formatCidr,
-  parseAddress,
-  parseCidr,
-  parseCidrLoose,
-  usableRange,
-  type Cidr,
-  type IpAddress,
-} from './cidr';
 import { DOCKER_DEFAULT_POOLS, findFreeDefaultPool, parseDefaultPools, type DefaultPools, type ParsedDefaultPool } from './default-pools';
 import { checkSharedRequest, findSharedPool, holderCounts, withHolder } from './shared-pool';
 import { AddressInUseError, AddressNotUsableError, NoDefaultPoolError, PoolExhaustedError, PoolNotFoundError, PoolOverlapError } from './errors';

@@ -3,8 +3,8 @@
  * `--default-address-pool base=CIDR,size=N` and the env CNM_DEFAULT_ADDRESS_POOLS ("base=CIDR,size=N;base=...").
  * Like dockerd's flag, a configured list replaces the local default pools (Docker's 172.17-31/16, 192.168/20).
  */
+import { familyBits, parseCidr } from '../core/ip';
 import { isCnmError, InvalidArgumentError } from '../core/errors';
-import { familyBits, parseCidr } from './cidr';
 import type { DefaultPoolSpec } from './default-pools';
 
 export const DEFAULT_POOLS_ENV = 'CNM_DEFAULT_ADDRESS_POOLS';

@@ -3,8 +3,8 @@
  * (ipamutils/utils.go), overridable like `dockerd --default-address-pool base=10.123.0.0/16,size=24`.
  */
 
+import { type Cidr, type IpFamily, cidrLast, cidrsOverlap, familyBits, makeCidr, parseCidr } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
-import { cidrLast, cidrsOverlap, familyBits, makeCidr, parseCidr, type Cidr, type IpFamily } from './cidr';
 
 /** `base` is split into subnets of prefix length `size`, handed out in address order. */
 export interface DefaultPoolSpec {

@@ -5,13 +5,8 @@
 
 import { ConflictError, ExhaustedError, InvalidArgumentError, NotFoundError } from '../core/errors';
 
-/** A CIDR or address is malformed, has host bits set, or has the wrong family. */
-export class InvalidCidrError extends InvalidArgumentError {
-  override readonly code = 'CNM_INVALID_CIDR';
-  constructor(readonly value: string, reason: string, readonly suggestion?: string) {
-    super(`invalid ${reason}${suggestion ? `; did you mean ${suggestion}?` : ''}`, suggestion ? { hint: `use ${suggestion}` } : undefined);
-  }
-}
+/** A CIDR or address is malformed, has host bits set, or has the wrong family (core/ip.ts throws it). */
+export { InvalidCidrError } from '../core/errors';
 
 /** A requested pool overlaps a pool already allocated in the same address space. */
 export class PoolOverlapError extends ConflictError {

@@ -11,10 +11,10 @@
  *                                        "any" allocation and every release rewrites it (and compares it)
  */
 
+import { type Cidr, type IpAddress, addressHex, cidrContains, formatCidr, parseCidr } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 import type { PoolInfo, PoolRequest } from './ipam';
 import { GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE } from './ipam';
-import { addressHex, cidrContains, formatCidr, parseCidr, type Cidr, type IpAddress } from './cidr';
 import { InvalidCidrError } from './errors';
 
 export const ADDRESS_SPACES: readonly string[] = [LOCAL_ADDRESS_SPACE, GLOBAL_ADDRESS_SPACE];

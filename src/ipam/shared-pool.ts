@@ -4,10 +4,10 @@
  * record counts references per holder (host); the gateway, the same anycast address on every host, is allocated
  * once and handed to every holder's gateway request.
  */
+import { formatCidr } from '../core/ip';
 import { ConflictError, InvalidArgumentError } from '../core/errors';
 import { GLOBAL_ADDRESS_SPACE } from './ipam';
 import type { ParsedPoolRequest, PoolRecord } from './pool-record';
-import { formatCidr } from './cidr';
 
 export function checkSharedRequest(parsed: ParsedPoolRequest): void {
   if (parsed.addressSpace !== GLOBAL_ADDRESS_SPACE) {

@@ -1,6 +1,7 @@
 /** The RTM_NEWLINK body for `ip link add`: ifinfomsg + name/mtu/mac/master + IFLA_LINKINFO for the kind. */
+import { ipToBytes } from '../core/ip';
+import { parseMac } from './mac';
 import { LinkSpec } from './handle';
-import { parseIp, parseMac } from './inet';
 import { IFF_UP, IFLA, IFLA_INFO, IFLA_VXLAN, VETH_INFO_PEER, attr, be16, ifinfomsg, nest, str, u32, u8 } from './nlmsg';
 import { validateIfName } from '../core/names';
 import { InvalidArgumentError } from '../core/errors';
@@ -49,7 +50,7 @@ function infoData(spec: LinkSpec, refs: LinkAddRefs): Buffer | undefined {
     const d = [u32(IFLA_VXLAN.ID, spec.vni), be16(IFLA_VXLAN.PORT, port), u8(IFLA_VXLAN.LEARNING, spec.learning === false ? 0 : 1)];
     if (spec.proxy) d.push(u8(IFLA_VXLAN.PROXY, 1));
     if (spec.local !== undefined) {
-      const ip = parseIp(spec.local, 'vxlan local address');
+      const ip = ipToBytes(spec.local, 'vxlan local address');
       d.push(attr(ip.family === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, ip.bytes));
     }
     if (refs.device !== undefined) d.push(u32(IFLA_VXLAN.LINK, refs.device));

@@ -3,9 +3,10 @@
  * AF_BRIDGE with NTF_SELF addresses a device's own FDB (a vxlan's MAC → remote VTEP table, NDA_DST the VTEP);
  * AF_INET/AF_INET6 address the ARP/NDP tables. Used by RtNetlinkHandle; kept apart to keep files small.
  */
+import { ipFromBytes, ipToBytes } from '../core/ip';
+import { formatMac, parseMac } from './mac';
 import type { ErrContext } from './errno';
 import type { FdbEntry, FdbSpec, Neigh, NeighSpec } from './handle';
-import { formatIp, formatMac, parseIp, parseMac } from './inet';
 import { AF, NLM_F, afOf, attr, parseAttrs, u32 } from './nlmsg';
 
 export const RTM_NEIGH = { NEW: 28, DEL: 29, GET: 30 } as const;
@@ -61,7 +62,7 @@ export function isFloodMac(mac: Buffer): boolean {
 
 export async function fdbAdd(io: NeighIo, e: FdbSpec): Promise<void> {
   const mac = parseMac(e.mac);
-  const dst = parseIp(e.dst, 'fdb dst');
+  const dst = ipToBytes(e.dst, 'fdb dst');
   const index = await io.indexOf(e.dev);
   const flags = NLM_F.CREATE | (isFloodMac(mac) ? NLM_F_APPEND : NLM_F.REPLACE);
   const body = [ndmsg({ family: AF_BRIDGE, index, state: NUD_PERMANENT, flags: NTF_SELF }), attr(NDA.LLADDR, mac), attr(NDA.DST, dst.bytes)];
@@ -70,7 +71,7 @@ export async function fdbAdd(io: NeighIo, e: FdbSpec): Promise<void> {
 
 export async function fdbDel(io: NeighIo, e: { mac: string; dev: string; dst?: string }): Promise<void> {
   const mac = parseMac(e.mac);
-  const dst = e.dst === undefined ? undefined : parseIp(e.dst, 'fdb dst');
+  const dst = e.dst === undefined ? undefined : ipToBytes(e.dst, 'fdb dst');
   const index = await io.indexOf(e.dev);
   const body = [ndmsg({ family: AF_BRIDGE, index, flags: NTF_SELF }), attr(NDA.LLADDR, mac)];
   if (dst) body.push(attr(NDA.DST, dst.bytes));
@@ -93,25 +94,25 @@ export async function fdbList(io: NeighIo, dev: string): Promise<FdbEntry[]> {
     if (!lladdr || lladdr.length !== 6) continue;
     const e: FdbEntry = { mac: formatMac(lladdr), dev, permanent: (n.state & NUD_PERMANENT) !== 0 };
     const dst = n.attrs.get(NDA.DST);
-    if (dst && (dst.length === 4 || dst.length === 16)) e.dst = formatIp(dst);
+    if (dst && (dst.length === 4 || dst.length === 16)) e.dst = ipFromBytes(dst);
     out.push(e);
   }
   return out;
 }
 
 export async function neighAdd(io: NeighIo, e: NeighSpec): Promise<void> {
-  const ip = parseIp(e.ip, 'neighbor address');
+  const ip = ipToBytes(e.ip, 'neighbor address');
   const mac = parseMac(e.mac);
   const index = await io.indexOf(e.dev);
   const body = [ndmsg({ family: afOf(ip.family), index, state: NUD_PERMANENT }), attr(NDA.DST, ip.bytes), attr(NDA.LLADDR, mac)];
-  await io.exchange(RTM_NEIGH.NEW, body, NLM_F.CREATE | NLM_F.REPLACE, { op: 'neighAdd', netns: io.netns, link: e.dev, ip: formatIp(ip.bytes) });
+  await io.exchange(RTM_NEIGH.NEW, body, NLM_F.CREATE | NLM_F.REPLACE, { op: 'neighAdd', netns: io.netns, link: e.dev, ip: ipFromBytes(ip.bytes) });
 }
 
 export async function neighDel(io: NeighIo, e: { ip: string; dev: string }): Promise<void> {
-  const ip = parseIp(e.ip, 'neighbor address');
+  const ip = ipToBytes(e.ip, 'neighbor address');
   const index = await io.indexOf(e.dev);
   const body = [ndmsg({ family: afOf(ip.family), index }), attr(NDA.DST, ip.bytes)];
-  await io.exchange(RTM_NEIGH.DEL, body, 0, { op: 'neighDel', netns: io.netns, link: e.dev, ip: formatIp(ip.bytes) });
+  await io.exchange(RTM_NEIGH.DEL, body, 0, { op: 'neighDel', netns: io.netns, link: e.dev, ip: ipFromBytes(ip.bytes) });
 }
 
 export async function neighList(io: NeighIo, dev?: string): Promise<Neigh[]> {
@@ -127,7 +128,7 @@ export async function neighList(io: NeighIo, dev?: string): Promise<Neigh[]> {
     const dst = n.attrs.get(NDA.DST);
     if (!dst) continue;
     const e: Neigh = {
-      ip: formatIp(dst),
+      ip: ipFromBytes(dst),
       family: n.family === AF.INET ? 4 : 6,
       dev: names.get(n.index) ?? String(n.index),
       permanent: (n.state & NUD_PERMANENT) !== 0,

@@ -4,6 +4,8 @@
  * Requests on one socket are serialised: npm `netlink` keeps one multipart buffer per socket and the
  * kernel refuses a second concurrent dump (EBUSY), so interleaving would corrupt replies.
  */
+import { formatDst, ipFromBytes, ipToBytes, parseDst, parsePrefix } from '../core/ip';
+import { formatMac, parseMac } from './mac';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRtNetlink, RtNetlinkSocket } from 'netlink';
@@ -13,7 +15,6 @@ import { ErrContext, errnoName, translateNetlinkError } from './errno';
 import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, nsLabel } from './errors';
 import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, Route, RouteSpec } from './handle';
 import * as neigh from './neigh';
-import { formatDst, formatIp, formatMac, parseDst, parseIp, parseMac, parsePrefix } from './inet';
 import {
   AF, IFA, IFA_F_NODAD, IFF_UP, IFLA, NLM_F, RTA, RTEXT_FILTER_SKIP_STATS, RTM, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE,
   RT_TABLE_COMPAT, RT_TABLE_MAIN, afOf, attr, ifaddrmsg, ifinfomsg, linkKindOf, rtmsg, str, u32,
@@ -180,7 +181,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
       const index = m.data.index ?? 0;
       const bytes = m.attrs.local ?? m.attrs.address;
       if ((only !== undefined && index !== only) || !bytes || (m.data.family !== AF.INET && m.data.family !== AF.INET6)) continue;
-      out.push({ ifname: names.get(index) ?? String(index), ifindex: index, family: m.data.family === AF.INET ? 4 : 6, cidr: `${formatIp(bytes)}/${m.data.prefixlen}` });
+      out.push({ ifname: names.get(index) ?? String(index), ifindex: index, family: m.data.family === AF.INET ? 4 : 6, cidr: `${ipFromBytes(bytes)}/${m.data.prefixlen}` });
     }
     return out;
   }
@@ -203,7 +204,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
         const len = m.data.dstLen ?? 0;
         const dst = len === 0 ? 'default' : formatDst({ family: f, bytes: m.attrs.dst ?? Buffer.alloc(f === 4 ? 4 : 16), len });
         const r: Route = { dst, family: f, table: m.attrs.table ?? m.data.table ?? RT_TABLE_MAIN };
-        if (m.attrs.gateway) r.gateway = formatIp(m.attrs.gateway);
+        if (m.attrs.gateway) r.gateway = ipFromBytes(m.attrs.gateway);
         if (m.attrs.oif !== undefined) r.dev = names.get(m.attrs.oif) ?? String(m.attrs.oif);
         out.push(r);
       }
@@ -343,12 +344,12 @@ export class RtNetlinkHandle implements NetlinkHandle {
     const attrs = [attr(IFA.LOCAL, p.bytes), attr(IFA.ADDRESS, p.bytes)];
     // NODAD: usable at once, no tentative state (like `ip addr add ... nodad`)
     if (p.family === 6) attrs.push(u32(IFA.FLAGS, IFA_F_NODAD));
-    const ctx = { op, netns: this.netns, link: ifname, cidr: `${formatIp(p.bytes)}/${p.len}` };
+    const ctx = { op, netns: this.netns, link: ifname, cidr: `${ipFromBytes(p.bytes)}/${p.len}` };
     await this.request(type, [ifaddrmsg({ family: afOf(p.family), prefixlen: p.len, index }), ...attrs], flags, ctx);
   }
 
   private async routeRequest(type: number, route: RouteSpec, flags: number, op: string): Promise<void> {
-    const gw = route.gateway === undefined ? undefined : parseIp(route.gateway, 'gateway');
+    const gw = route.gateway === undefined ? undefined : ipToBytes(route.gateway, 'gateway');
     const dst = parseDst(route.dst, route.family ?? gw?.family);
     if (gw && gw.family !== dst.family) throw new InvalidArgumentError(`gateway ${route.gateway} is not IPv${dst.family} like ${route.dst}`);
     if (op === 'routeAdd' && !gw && route.dev === undefined) throw new InvalidArgumentError(`route to ${route.dst} needs a gateway or a dev`);

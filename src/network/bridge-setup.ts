@@ -2,8 +2,8 @@
  * Bridge creation as a declared list of small, named steps (libnetwork's setup_<step>.go):
  * each step is idempotent so the same list both creates a bridge and repairs one during reconcile.
  */
+import { addrOf } from '../core/ip';
 import type { NetlinkHandle } from '../netlink/handle';
-import { addrOf } from './ip';
 
 /** IFLA_IFALIAS prefix marking a bridge made by cnm: "cnm:net:<network id>". */
 export const NETWORK_ALIAS_PREFIX = 'cnm:net:';

@@ -6,11 +6,11 @@
  * `-o driver=vxlan` picks the multi-host driver (one plugin name serves both: dockerd caches a plugin's
  * capabilities, and both report scope "local", the only one a non-swarm dockerd accepts).
  */
+import { type Family, cidrHas, tryParseCidr } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
 import type { CreateNetworkRequest as DriverCreateNetworkRequest, IpamData } from '../drivers/driver';
 import { KNOWN_VXLAN_OPTIONS, parseVxlanOptions } from '../drivers/vxlan/options';
-import { cidrContains, parseCidr, type Family } from './addr';
 import { ENABLE_IPV6, GENERIC_DATA, INTERNAL, type CreateNetworkRequest, type IPAMData } from './protocol';
 
 type Parser = (value: string, key: string) => string;
@@ -82,13 +82,13 @@ export function mapGenericOptions(generic: Record<string, string> | null | undef
 export function mapIpamData(list: IPAMData[] | null | undefined, family: Family, field: string): IpamData[] {
   return (list ?? []).map((d, i) => {
     const where = `${field}[${i}]`;
-    const pool = parseCidr(d.Pool)!; // the schema guarantees a CIDR
+    const pool = tryParseCidr(d.Pool)!; // the schema guarantees a CIDR
     if (pool.family !== family) {
       throw new InvalidArgumentError(`${where}.Pool ${JSON.stringify(d.Pool)} is not an IPv${family} subnet`);
     }
     const inPool = (value: string, name: string): void => {
       const ip = value.split('/')[0];
-      if (!cidrContains(pool, ip)) {
+      if (!cidrHas(pool, ip)) {
         throw new InvalidArgumentError(`${where}.${name} ${JSON.stringify(value)} is outside the pool ${d.Pool}`);
       }
     };

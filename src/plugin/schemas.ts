@@ -3,9 +3,10 @@
  * violation into an InvalidArgumentError naming the field and the offending value. Unknown top-level
  * fields are allowed: Go's decoder ignores them and newer engines add some (protocol.md §2.14).
  */
+import { ipFamily, tryParseCidr } from '../core/ip';
+import { isMacAddress } from '../core/names';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidArgumentError } from '../core/errors';
-import { ipFamily, isMacAddress, parseCidr } from './addr';
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 
@@ -18,9 +19,9 @@ const FORMAT_TEXT: Record<string, string> = {
   'mac-or-empty': 'empty or a MAC address such as 02:42:ac:11:00:02',
 };
 
-ajv.addFormat('cidr', { type: 'string', validate: (s: string) => parseCidr(s) !== undefined });
-ajv.addFormat('cidr-or-empty', { type: 'string', validate: (s: string) => s === '' || parseCidr(s) !== undefined });
-ajv.addFormat('cidr-or-ip', { type: 'string', validate: (s: string) => parseCidr(s) !== undefined || ipFamily(s) !== undefined });
+ajv.addFormat('cidr', { type: 'string', validate: (s: string) => tryParseCidr(s) !== undefined });
+ajv.addFormat('cidr-or-empty', { type: 'string', validate: (s: string) => s === '' || tryParseCidr(s) !== undefined });
+ajv.addFormat('cidr-or-ip', { type: 'string', validate: (s: string) => tryParseCidr(s) !== undefined || ipFamily(s) !== undefined });
 ajv.addFormat('ip', { type: 'string', validate: (s: string) => ipFamily(s) !== undefined });
 ajv.addFormat('ip-or-empty', { type: 'string', validate: (s: string) => s === '' || ipFamily(s) !== undefined });
 ajv.addFormat('mac-or-empty', { type: 'string', validate: (s: string) => s === '' || isMacAddress(s) });

@@ -2,7 +2,7 @@
  * `--store` / CNM_STORE → a Store: the embedded SQLite store on this host (the default), or etcd shared by
  * several hosts ("etcd://HOST:PORT[,HOST:PORT...]").
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
 import { EtcdStore, type EtcdStoreOptions } from './etcd-store';
 import { openStore } from './sqlite-store';
@@ -38,7 +38,7 @@ function parseEndpoint(text: string, spec: string): string {
   const port = Number(m[3]);
   if (port < 1 || port > 65535) bad(`has port ${m[3]} outside 1..65535`);
   if (m[1] !== undefined) {
-    if (isIP(m[1]) !== 6) bad('has a bracketed host that is not an IPv6 address');
+    if (ipFamily(m[1]) !== 6) bad('has a bracketed host that is not an IPv6 address');
     return `[${m[1]}]:${port}`;
   }
   const host = m[2];

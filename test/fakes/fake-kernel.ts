@@ -12,7 +12,8 @@
  * (flushed, permanent ones too, when their link goes down) go with their link.
  * Not modelled: IPv6 link-local (fe80::) addresses/routes, carrier, DAD, bridge MTU/MAC inheritance.
  */
-import { formatMac, networkOf, Prefix, prefixContains } from '../../src/netlink/inet';
+import { formatMac } from '../../src/netlink/mac';
+import { Prefix, networkOf, prefixContains } from '../../src/core/ip';
 import { LinkKind } from '../../src/netlink/handle';
 import { NetnsNotFoundError } from '../../src/netlink/errors';
 

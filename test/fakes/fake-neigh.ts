@@ -3,10 +3,11 @@
  * contract suite checks both): fdbAdd replaces a unicast MAC's remote and appends remotes of the all-zeros or a
  * multicast MAC; fdbDel with a `dst` the MAC lacks is a silent no-op; neighAdd replaces.
  */
+import { ipFromBytes, ipToBytes } from '../../src/core/ip';
+import { formatMac, parseMac } from '../../src/netlink/mac';
 import { InvalidArgumentError, UnsupportedError } from '../../src/core/errors';
 import { FdbNotFoundError, NeighNotFoundError } from '../../src/netlink/errors';
 import type { FdbEntry, FdbSpec, Neigh, NeighSpec } from '../../src/netlink/handle';
-import { formatIp, formatMac, parseIp, parseMac } from '../../src/netlink/inet';
 import { isFloodMac } from '../../src/netlink/neigh';
 import type { FakeLink, FakeNs } from './fake-kernel';
 
@@ -19,9 +20,9 @@ export interface FakeNeighCtx {
 
 export function fakeFdbAdd(c: FakeNeighCtx, e: FdbSpec): void {
   const mac = parseMac(e.mac);
-  const dst = parseIp(e.dst, 'fdb dst');
+  const dst = ipToBytes(e.dst, 'fdb dst');
   const link = vxlanOf(c, e.dev);
-  const family = link.vxlan!.local === undefined ? 4 : parseIp(link.vxlan!.local).family;
+  const family = link.vxlan!.local === undefined ? 4 : ipToBytes(link.vxlan!.local).family;
   // the kernel answers EAFNOSUPPORT
   if (dst.family !== family) throw new InvalidArgumentError(`fdbAdd ${e.mac} to ${e.dst}: address family not supported by the link (EAFNOSUPPORT)`);
   const text = formatMac(mac);
@@ -37,7 +38,7 @@ export function fakeFdbAdd(c: FakeNeighCtx, e: FdbSpec): void {
 
 export function fakeFdbDel(c: FakeNeighCtx, e: { mac: string; dev: string; dst?: string }): void {
   const text = formatMac(parseMac(e.mac));
-  const dst = e.dst === undefined ? undefined : parseIp(e.dst, 'fdb dst');
+  const dst = e.dst === undefined ? undefined : ipToBytes(e.dst, 'fdb dst');
   const link = vxlanOf(c, e.dev);
   const mine = (f: { ifindex: number; mac: string }): boolean => f.ifindex === link.index && f.mac === text;
   if (!c.ns.fdb.some(mine)) throw new FdbNotFoundError(text, e.dev, c.netns);
@@ -46,11 +47,11 @@ export function fakeFdbDel(c: FakeNeighCtx, e: { mac: string; dev: string; dst?:
 
 export function fakeFdbList(c: FakeNeighCtx, dev: string): FdbEntry[] {
   const link = c.mustGet(dev);
-  return c.ns.fdb.filter((f) => f.ifindex === link.index).map((f) => ({ mac: f.mac, dev, dst: formatIp(f.dst), permanent: true }));
+  return c.ns.fdb.filter((f) => f.ifindex === link.index).map((f) => ({ mac: f.mac, dev, dst: ipFromBytes(f.dst), permanent: true }));
 }
 
 export function fakeNeighAdd(c: FakeNeighCtx, e: NeighSpec): void {
-  const ip = parseIp(e.ip, 'neighbor address');
+  const ip = ipToBytes(e.ip, 'neighbor address');
   const mac = formatMac(parseMac(e.mac));
   const link = c.mustGet(e.dev);
   const existing = c.ns.neighs.find((n) => n.ifindex === link.index && n.ip.equals(ip.bytes));
@@ -59,18 +60,18 @@ export function fakeNeighAdd(c: FakeNeighCtx, e: NeighSpec): void {
 }
 
 export function fakeNeighDel(c: FakeNeighCtx, e: { ip: string; dev: string }): void {
-  const ip = parseIp(e.ip, 'neighbor address');
+  const ip = ipToBytes(e.ip, 'neighbor address');
   const link = c.mustGet(e.dev);
   const before = c.ns.neighs.length;
   c.ns.neighs = c.ns.neighs.filter((n) => !(n.ifindex === link.index && n.ip.equals(ip.bytes)));
-  if (c.ns.neighs.length === before) throw new NeighNotFoundError(formatIp(ip.bytes), e.dev, c.netns);
+  if (c.ns.neighs.length === before) throw new NeighNotFoundError(ipFromBytes(ip.bytes), e.dev, c.netns);
 }
 
 export function fakeNeighList(c: FakeNeighCtx, dev?: string): Neigh[] {
   const only = dev === undefined ? undefined : c.mustGet(dev);
   return c.ns.neighs
     .filter((n) => !only || n.ifindex === only.index)
-    .map((n) => ({ ip: formatIp(n.ip), family: n.ip.length === 4 ? 4 : 6, mac: n.mac, dev: c.ns.links.get(n.ifindex)!.name, permanent: true }));
+    .map((n) => ({ ip: ipFromBytes(n.ip), family: n.ip.length === 4 ? 4 : 6, mac: n.mac, dev: c.ns.links.get(n.ifindex)!.name, permanent: true }));
 }
 
 /** Only a vxlan's own FDB is modelled (a bridge's or a plain device's `self` table is not). */

@@ -8,6 +8,8 @@
  *   const host = netns.openHandle(null);
  *   ...; assert.deepEqual(kernel.linkNames(), ['lo', 'cnm-br0']);
  */
+import { formatDst, formatPrefix, ipFromBytes, ipToBytes, parseDst, parsePrefix, prefixContains } from '../../src/core/ip';
+import { parseMac } from '../../src/netlink/mac';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { validateIfName, validateObjectName } from '../../src/core/names';
 import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, NetnsOps, Route, RouteSpec } from '../../src/netlink/handle';
@@ -15,7 +17,6 @@ import {
   AddrExistsError, AddrNotFoundError, LinkExistsError, LinkNotFoundError, NetnsExistsError, NetnsNotFoundError,
   RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
 } from '../../src/netlink/errors';
-import { formatDst, formatIp, formatPrefix, parseDst, parseIp, parseMac, parsePrefix, prefixContains } from '../../src/netlink/inet';
 import { validateSysctlPath } from '../../src/netlink/sysctl-path';
 import { FakeKernel, FakeLink, FakeNs, FakeRoute } from './fake-kernel';
 import { fakeFdbAdd, fakeFdbDel, fakeFdbList, fakeNeighAdd, fakeNeighDel, fakeNeighList, type FakeNeighCtx } from './fake-neigh';
@@ -178,7 +179,7 @@ export class FakeNetlinkHandle implements NetlinkHandle {
 
   async routeAdd(route: RouteSpec): Promise<void> {
     const ns = this.live();
-    const gw = route.gateway === undefined ? undefined : parseIp(route.gateway, 'gateway');
+    const gw = route.gateway === undefined ? undefined : ipToBytes(route.gateway, 'gateway');
     const dst = parseDst(route.dst, route.family ?? gw?.family);
     if (gw && gw.family !== dst.family) throw new InvalidArgumentError(`gateway ${route.gateway} is not IPv${dst.family} like ${route.dst}`);
     if (!gw && route.dev === undefined) throw new InvalidArgumentError(`route to ${route.dst} needs a gateway or a dev`);
@@ -202,7 +203,7 @@ export class FakeNetlinkHandle implements NetlinkHandle {
 
   async routeDel(route: RouteSpec): Promise<void> {
     const ns = this.live();
-    const gw = route.gateway === undefined ? undefined : parseIp(route.gateway, 'gateway');
+    const gw = route.gateway === undefined ? undefined : ipToBytes(route.gateway, 'gateway');
     const dst = parseDst(route.dst, route.family ?? gw?.family);
     const dev = route.dev === undefined ? undefined : this.mustGet(route.dev);
     const r = ns.routes.find(
@@ -332,7 +333,7 @@ function toLink(l: FakeLink): Link {
 
 function toRoute(ns: FakeNs, r: FakeRoute): Route {
   const out: Route = { dst: formatDst(r.dst), family: r.dst.family, table: r.table };
-  if (r.gateway) out.gateway = formatIp(r.gateway);
+  if (r.gateway) out.gateway = ipFromBytes(r.gateway);
   const dev = ns.links.get(r.ifindex);
   if (dev) out.dev = dev.name;
   return out;

@@ -2,11 +2,11 @@
  * The native fast path used by cnm's own CLI: the veth peer is created directly inside the sandbox netns
  * (one netlink request, no netns move), then configured there with the sandbox's handle.
  */
+import { addrOf } from '../../core/ip';
 import { UndoStack } from '../../core/undo';
 import { endpointAlias, hostVethName } from '../../endpoint/naming';
 import { addDefaultRoutes, configureSandboxIface } from '../../endpoint/sandbox-iface';
 import { createVethInSandbox, deleteLinkIfExists } from '../../endpoint/veth';
-import { addrOf } from '../../network/ip';
 import type { AttachRequest, AttachResult, DefaultRouteRequest } from '../driver';
 import type { NetworkOpsDeps } from './network-ops';
 import { loadReadyNetwork, type BridgeNetworkRecord } from './records';

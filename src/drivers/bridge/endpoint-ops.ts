@@ -1,10 +1,10 @@
 /** The Docker endpoint verbs of the bridge driver: CreateEndpoint, Join, Leave, DeleteEndpoint, EndpointOperInfo. */
+import { addrOf } from '../../core/ip';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, errorMessage, NotFoundError } from '../../core/errors';
 import { UndoStack } from '../../core/undo';
 import { endpointAlias, hostVethName, macFromIPv4, peerVethName, randomMac, validateMac } from '../../endpoint/naming';
 import { createVethInHost, deleteLinkIfExists } from '../../endpoint/veth';
-import { addrOf } from '../../network/ip';
 import { getJson } from '../../core/store';
 import type { CreateEndpointRequest, EndpointInterface, JoinRequest, JoinResponse } from '../driver';
 import { dockerExposedPorts, dockerPortMap, EXPOSED_PORTS, PORT_MAP } from './docker-ports';

@@ -1,7 +1,7 @@
 /** The `--opt K=V` keys of the vxlan driver, parsed and validated before anything is created. */
+import { canonicalIp, parseIp } from '../../core/ip';
 import { InvalidArgumentError } from '../../core/errors';
 import { validateIfName } from '../../core/names';
-import { canonicalIp, parseIp } from '../../network/ip';
 import { parseMtu } from '../../core/names';
 
 export const KNOWN_VXLAN_OPTIONS = ['vxlan.id', 'vxlan.port', 'vxlan.device', 'vxlan.local', 'mtu', 'com.docker.network.driver.mtu'] as const;

@@ -4,13 +4,12 @@
  * vxlan device enslaved to it. Made when the first local endpoint arrives, removed when the last one leaves. The
  * bridge driver is reached through its LocalBridge interface only (src/drivers/driver.ts).
  */
-import { isIP } from 'node:net';
+import { addrOf, canonicalIp, ipFamily } from '../../core/ip';
 import { NotFoundError } from '../../core/errors';
 import { UndoStack } from '../../core/undo';
 import { requireHost } from '../../cluster/host-registry';
 import { clusterKeys, type VxlanNetworkRecord } from '../../cluster/records';
 import { deleteLinkIfExists } from '../../endpoint/veth';
-import { addrOf, canonicalIp } from '../../network/ip';
 import type { Logger } from '../../core/log';
 import type { Store } from '../../core/store';
 import type { NetlinkHandle } from '../../netlink/handle';
@@ -38,7 +37,7 @@ export interface LocalSegment {
 }
 
 function ipamData(rec: VxlanNetworkRecord, family: 4 | 6): IpamData[] {
-  const subnet = rec.subnets.find((s) => isIP(addrOf(s)) === family);
+  const subnet = rec.subnets.find((s) => ipFamily(addrOf(s)) === family);
   const gateway = family === 4 ? rec.gatewayV4 : rec.gatewayV6;
   return subnet ? [{ pool: subnet, gateway }] : [];
 }

@@ -4,11 +4,11 @@
  * device enslaved to it, made lazily. Remote endpoints are reached through static FDB and neighbor entries that
  * each daemon's ClusterSync programs from the endpoint records this driver writes.
  */
+import { addrOf } from '../../core/ip';
 import { ConflictError, InternalError, InvalidArgumentError, UnsupportedError } from '../../core/errors';
 import { KeyedMutex } from '../../core/keyed-mutex';
 import { loadHost } from '../../cluster/host-registry';
 import { clusterKeys, VXLAN_ENDPOINTS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type VxlanNetworkRecord } from '../../cluster/records';
-import { addrOf } from '../../network/ip';
 import { listJson } from '../../core/store';
 import type {
   AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,

@@ -1,7 +1,7 @@
 /** The /IpamDriver.* routes: Docker's remote IPAM calls translated onto cnm's Ipam. */
+import { cidrHas, isNetworkAddress, tryParseCidr } from '../../core/ip';
 import { InvalidArgumentError } from '../../core/errors';
 import type { Ipam } from '../../ipam/ipam';
-import { cidrContains, isNetworkAddress, parseCidr } from '../addr';
 import type * as P from '../protocol';
 import type { Route } from './route';
 
@@ -22,7 +22,7 @@ function checkPoolRequest(b: P.RequestPoolRequest, spaces: { local: string; glob
     if (b.SubPool) throw new InvalidArgumentError(`SubPool ${JSON.stringify(b.SubPool)} needs a Pool (--ip-range needs --subnet)`);
     return;
   }
-  const p = parseCidr(b.Pool)!;
+  const p = tryParseCidr(b.Pool)!;
   if ((p.family === 6) !== b.V6) {
     throw new InvalidArgumentError(`Pool ${JSON.stringify(b.Pool)} is IPv${p.family} but V6 is ${b.V6}`);
   }
@@ -30,8 +30,8 @@ function checkPoolRequest(b: P.RequestPoolRequest, spaces: { local: string; glob
     throw new InvalidArgumentError(`Pool ${JSON.stringify(b.Pool)} has host bits set; give the network address of the subnet`);
   }
   if (b.SubPool) {
-    const s = parseCidr(b.SubPool)!;
-    if (s.family !== p.family || s.prefix < p.prefix || !cidrContains(p, s.ip)) {
+    const s = tryParseCidr(b.SubPool)!;
+    if (s.family !== p.family || s.prefix < p.prefix || !cidrHas(p, s.address)) {
       throw new InvalidArgumentError(`SubPool ${JSON.stringify(b.SubPool)} is not inside Pool ${JSON.stringify(b.Pool)}`);
     }
     if (!isNetworkAddress(s)) {

@@ -2,10 +2,10 @@
  * EtcdStore on a private etcd (test/helpers/etcd-server.ts): the shared Store contract, then what only a store
  * shared by hosts must do: several clients racing on one key space, IPAM from 3 "hosts" at once, watches, leases.
  */
+import { cidrsOverlap, parseCidr } from '../../../src/core/ip';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors';
 import { StoreIpam } from '../../../src/ipam/allocator';
-import { cidrsOverlap, parseCidr } from '../../../src/ipam/cidr';
 import { EtcdStore, StoreUnavailableError, type WatchEvent } from '../../../src/store/etcd-store';
 import { storeContract } from '../../contract/store.contract';
 import { etcdUnavailableReason, startEtcd, type EtcdServer } from '../../helpers/etcd-server';

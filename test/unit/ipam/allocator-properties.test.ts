@@ -1,9 +1,9 @@
 /** Property tests: random allocate/release sequences checked against a simple model of the pool. */
 
+import { type IpFamily, formatAddress, parseAddress } from '../../../src/core/ip';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { StoreIpam } from '../../../src/ipam/allocator';
-import { formatAddress, parseAddress, type IpFamily } from '../../../src/ipam/cidr';
 import { ConflictError, ExhaustedError, InvalidArgumentError } from '../../../src/core/errors';
 import { MemoryStore } from '../../../src/store/memory-store';
 

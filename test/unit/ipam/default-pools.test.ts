@@ -1,8 +1,8 @@
 /** Default pool lists and the carver that skips existing pools and host networks. */
 
+import { formatCidr, parseCidr } from '../../../src/core/ip';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors';
-import { formatCidr, parseCidr } from '../../../src/ipam/cidr';
 import { DOCKER_DEFAULT_POOLS, findFreeDefaultPool, parseDefaultPools } from '../../../src/ipam/default-pools';
 
 /** Every subnet the carver would hand out, in order, by feeding each answer back as a blocker. */

@@ -1,11 +1,11 @@
 /** Several processes allocating from one SqliteStore file at once: addresses and pools stay distinct. */
 
+import { cidrsOverlap, parseCidr } from '../../../src/core/ip';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StoreIpam } from '../../../src/ipam/allocator';
-import { cidrsOverlap, parseCidr } from '../../../src/ipam/cidr';
 import { openStore, type SqliteStore } from '../../../src/store/sqlite-store';
 import { runWorkers, type WorkerRun } from '../store/fork-workers';
 import type { IpamWorkerResult } from './ipam-worker';

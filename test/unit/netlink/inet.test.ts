@@ -1,6 +1,7 @@
+import { formatDst, ipFromBytes, ipToBytes, parseDst, parsePrefix, prefixContains } from '../../../src/core/ip';
+import { parseMac } from '../../../src/netlink/mac';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors';
-import { formatDst, formatIp, parseDst, parseIp, parseMac, parsePrefix, prefixContains } from '../../../src/netlink/inet';
 import { validateSysctlPath } from '../../../src/netlink/sysctl-path';
 import { attr, linkKindOf, nest, parseAttrs, str } from '../../../src/netlink/nlmsg';
 
@@ -10,7 +11,7 @@ describe('inet helpers', () => {
       ['10.0.0.1', '10.0.0.1'], ['fd00::1', 'fd00::1'], ['FD00:0:0:0:0:0:0:1', 'fd00::1'], ['::', '::'],
       ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['::ffff:10.1.2.3', '::ffff:a01:203'], ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
     ]) {
-      assert.equal(formatIp(parseIp(input).bytes), canon, input);
+      assert.equal(ipFromBytes(ipToBytes(input).bytes), canon, input);
     }
   });
 
@@ -19,12 +20,12 @@ describe('inet helpers', () => {
     assert.equal(formatDst(parseDst('10.1.2.3/24')), '10.1.2.0/24');
     assert.equal(formatDst(parseDst('default', 6)), 'default');
     assert.equal(parseDst('default', 6).bytes.length, 16);
-    assert.ok(prefixContains(parsePrefix('fd00:1::/64'), parseIp('fd00:1::fe').bytes));
-    assert.ok(!prefixContains(parsePrefix('10.1.0.0/24'), parseIp('10.1.1.1').bytes));
+    assert.ok(prefixContains(parsePrefix('fd00:1::/64'), ipToBytes('fd00:1::fe').bytes));
+    assert.ok(!prefixContains(parsePrefix('10.1.0.0/24'), ipToBytes('10.1.1.1').bytes));
   });
 
   it('rejects malformed addresses, prefixes, MACs and sysctl paths, naming the value', () => {
-    assert.throws(() => parseIp('10.0.0.256'), /"10.0.0.256"/);
+    assert.throws(() => ipToBytes('10.0.0.256'), /"10.0.0.256"/);
     assert.throws(() => parsePrefix('10.0.0.1/33'), InvalidArgumentError);
     assert.throws(() => parsePrefix('fd00::1/x'), InvalidArgumentError);
     assert.throws(() => parseDst('10.0.0.0/8', 6), InvalidArgumentError);

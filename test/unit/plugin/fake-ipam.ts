@@ -1,12 +1,12 @@
 /** A stateful in-memory Ipam for plugin unit tests: pools, overlap, gateway, sub-pools, exhaustion. */
+import { type CidrText, cidrHas, ipToBigInt, isNetworkAddress, tryParseCidr } from '../../../src/core/ip';
 import { ConflictError, ExhaustedError, InvalidArgumentError, NotFoundError } from '../../../src/core/errors';
 import { GATEWAY_ADDRESS_TYPE, type AddressRequest, type Ipam, type PoolInfo, type PoolRequest } from '../../../src/ipam/ipam';
-import { cidrContains, ipToBigInt, isNetworkAddress, parseCidr, type ParsedCidr } from '../../../src/plugin/addr';
 
 interface FakePool {
   info: PoolInfo;
-  net: ParsedCidr;
-  sub?: ParsedCidr;
+  net: CidrText;
+  sub?: CidrText;
   used: Set<bigint>;
 }
 
@@ -17,10 +17,10 @@ function bigIntToIp(n: bigint, family: 4 | 6): string {
   return groups.join(':');
 }
 
-function range(c: ParsedCidr): { first: bigint; last: bigint } {
+function range(c: CidrText): { first: bigint; last: bigint } {
   const bits = BigInt(c.family === 4 ? 32 : 128);
   const size = 1n << (bits - BigInt(c.prefix));
-  const first = (ipToBigInt(c.ip) >> (bits - BigInt(c.prefix))) << (bits - BigInt(c.prefix));
+  const first = (ipToBigInt(c.address) >> (bits - BigInt(c.prefix))) << (bits - BigInt(c.prefix));
   return { first, last: first + size - 1n };
 }
 
@@ -38,14 +38,14 @@ export class FakeIpam implements Ipam {
       if (req.v6) cidr = `fd00:${(this.nextDefault++).toString(16)}::/64`;
       else cidr = `10.200.${this.nextDefault++}.0/24`;
     }
-    const net = parseCidr(cidr);
+    const net = tryParseCidr(cidr);
     if (!net || !isNetworkAddress(net)) throw new InvalidArgumentError(`pool ${cidr} is not a subnet`);
     for (const p of this.pools.values()) {
-      if (p.info.addressSpace === req.addressSpace && (cidrContains(p.net, net.ip) || cidrContains(net, p.net.ip))) {
+      if (p.info.addressSpace === req.addressSpace && (cidrHas(p.net, net.address) || cidrHas(net, p.net.address))) {
         throw new ConflictError(`pool ${cidr} overlaps pool ${p.info.pool}`);
       }
     }
-    const sub = req.subPool ? parseCidr(req.subPool) : undefined;
+    const sub = req.subPool ? tryParseCidr(req.subPool) : undefined;
     const poolId = `${req.addressSpace}/${cidr}${req.subPool ? `/${req.subPool}` : ''}`;
     const info: PoolInfo = { poolId, pool: cidr, addressSpace: req.addressSpace, v6: req.v6, data: {} };
     if (req.subPool) info.subPool = req.subPool;
@@ -72,7 +72,7 @@ export class FakeIpam implements Ipam {
     const usableLast = p.net.family === 4 ? last - 1n : last;
     let chosen: bigint | undefined;
     if (req.address) {
-      if (!cidrContains(p.net, req.address)) throw new InvalidArgumentError(`address ${req.address} is outside pool ${p.info.pool}`);
+      if (!cidrHas(p.net, req.address)) throw new InvalidArgumentError(`address ${req.address} is outside pool ${p.info.pool}`);
       chosen = ipToBigInt(req.address);
       if (chosen === first || chosen > usableLast) throw new InvalidArgumentError(`address ${req.address} is not usable`);
       if (p.used.has(chosen)) throw new ConflictError(`address ${req.address} is already allocated`);

@@ -1,19 +1,7 @@
 /** Table tests for address and CIDR parsing, canonical text and the bigint helpers. */
 
+import { cidrContains, cidrLast, cidrSize, cidrsOverlap, formatAddress, formatCidr, nthAddress, parseAddress, parseCidr, parseCidrLoose, usableRange } from '../../../src/core/ip';
 import assert from 'node:assert/strict';
-import {
-  cidrContains,
-  cidrLast,
-  cidrSize,
-  cidrsOverlap,
-  formatAddress,
-  formatCidr,
-  nthAddress,
-  parseAddress,
-  parseCidr,
-  parseCidrLoose,
-  usableRange,
-} from '../../../src/ipam/cidr';
 import { InvalidCidrError } from '../../../src/ipam/errors';
 import { InvalidArgumentError } from '../../../src/core/errors';
 
