@@ -17,7 +17,7 @@ import type { KeyedMutex } from '../core/keyed-mutex';
 import type { ActivateResponse } from './protocol';
 import { ipamDriverRoutes } from './routes/ipam-driver';
 import { networkDriverRoutes } from './routes/network-driver';
-import type { Route } from './routes/route';
+import { untyped, type Route } from './routes/route';
 import { validateRequest } from './schemas';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -76,10 +76,11 @@ function handlerFor(route: Route, mutex: KeyedMutex) {
   return async (req: Request, res: Response): Promise<void> => {
     const call = res.locals.call as CallLog;
     try {
-      const body = route.schema ? validateRequest(route.schema, req.body) : req.body;
-      if (route.logFields) Object.assign(call.fields, route.logFields(body));
-      const run = (): Promise<unknown> => route.handle(body);
-      const result = route.lockKeys ? await mutex.run(route.lockKeys(body), run) : await run();
+      const body: unknown = route.schema ? validateRequest(route.schema, req.body) : req.body;
+      const r = untyped(route);
+      if (r.logFields) Object.assign(call.fields, r.logFields(body));
+      const run = (): Promise<unknown> => r.handle(body);
+      const result = r.lockKeys ? await mutex.run(r.lockKeys(body), run) : await run();
       send(res, 200, result ?? {});
     } catch (err) {
       if (route.idempotent && isCnmError(err) && err.kind === 'not-found') {

@@ -179,3 +179,36 @@ export interface ReleaseAddressRequest {
   PoolID: string;
   Address: string;
 }
+
+// ---- Every method: what it takes and what it answers -----------------------------------------------
+
+/** An answer with nothing in it (dockerd needs a JSON object). */
+export type Empty = Record<string, never>;
+
+/** The plugin methods cnm serves, each with its request and response (libnetwork's remote api). */
+export interface PluginMethods {
+  'NetworkDriver.GetCapabilities': { req: unknown; res: GetCapabilityResponse };
+  'NetworkDriver.CreateNetwork': { req: CreateNetworkRequest; res: Empty };
+  'NetworkDriver.DeleteNetwork': { req: DeleteNetworkRequest; res: Empty };
+  'NetworkDriver.CreateEndpoint': { req: CreateEndpointRequest; res: CreateEndpointResponse };
+  'NetworkDriver.DeleteEndpoint': { req: DeleteEndpointRequest; res: Empty };
+  'NetworkDriver.EndpointOperInfo': { req: EndpointInfoRequest; res: EndpointInfoResponse };
+  'NetworkDriver.Join': { req: JoinRequest; res: JoinResponse };
+  'NetworkDriver.Leave': { req: LeaveRequest; res: Empty };
+  'NetworkDriver.ProgramExternalConnectivity': { req: ProgramExternalConnectivityRequest; res: Empty };
+  'NetworkDriver.RevokeExternalConnectivity': { req: RevokeExternalConnectivityRequest; res: Empty };
+  'NetworkDriver.DiscoverNew': { req: DiscoveryNotification; res: Empty };
+  'NetworkDriver.DiscoverDelete': { req: DiscoveryNotification; res: Empty };
+  'NetworkDriver.AllocateNetwork': { req: AllocateNetworkRequest; res: AllocateNetworkResponse };
+  'NetworkDriver.FreeNetwork': { req: FreeNetworkRequest; res: Empty };
+  'IpamDriver.GetCapabilities': { req: unknown; res: IpamCapabilitiesResponse };
+  'IpamDriver.GetDefaultAddressSpaces': { req: unknown; res: GetAddressSpacesResponse };
+  'IpamDriver.RequestPool': { req: RequestPoolRequest; res: RequestPoolResponse };
+  'IpamDriver.ReleasePool': { req: ReleasePoolRequest; res: Empty };
+  'IpamDriver.RequestAddress': { req: RequestAddressRequest; res: RequestAddressResponse };
+  'IpamDriver.ReleaseAddress': { req: ReleaseAddressRequest; res: Empty };
+}
+
+export type PluginMethod = keyof PluginMethods;
+export type RequestOf<M extends PluginMethod> = PluginMethods[M]['req'];
+export type ResponseOf<M extends PluginMethod> = PluginMethods[M]['res'];
