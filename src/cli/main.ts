@@ -11,11 +11,13 @@ import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
 import { createDaemonBackend, createWiring, type Wiring } from '../wiring';
 import { cliLogger, daemonLogger } from './log';
+import { constants } from 'node:os';
 
 export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
     .sort()
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- command modules are found at run time
     .map((f) => require(join(dir, f)) as Partial<CommandModule>)
     .filter((m): m is CommandModule => typeof m.register === 'function');
 }
@@ -30,7 +32,7 @@ export function execInNetns(sandbox: string, argv: string[]): Promise<number> {
 }
 
 function osSignal(name: NodeJS.Signals): number {
-  return (require('node:os') as typeof import('node:os')).constants.signals[name] ?? 0;
+  return constants.signals[name] ?? 0;
 }
 
 /** The real context: adapters are built on first use by src/wiring.ts and closed by `close()`. */

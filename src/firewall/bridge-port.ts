@@ -6,8 +6,8 @@
  * `setBridgePortIsolated(exec, hostVeth, !network.icc)` after attaching each endpoint's host veth to the bridge.
  */
 import { NotFoundError } from '../core/errors';
-import { HostExec } from './host-exec';
-import { FirewallState, validateBridgeName } from './model';
+import { type HostExec } from './host-exec';
+import { type FirewallState, validateBridgeName } from './model';
 
 /** sysfs path of the flag; sysfs shows the links of the netns it was mounted in. */
 export function isolatedFlagPath(ifname: string): string {

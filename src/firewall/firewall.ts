@@ -1,6 +1,6 @@
 /** The firewall contract the engine, the bridge driver and the plugin call; implemented by NftFirewall and MemoryFirewall. */
-import { PortRequest } from './ports';
-import { FirewallState, PortBinding } from './model';
+import { type PortRequest } from './ports';
+import { type FirewallState, type PortBinding } from './model';
 
 /** What `cnm network inspect` and EndpointOperInfo show about one network. */
 export interface FirewallNetworkInfo {

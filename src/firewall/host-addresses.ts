@@ -6,9 +6,9 @@
  * /proc/net/fib_trie (its "host LOCAL" entries, which also cover all of 127.0.0.0/8), IPv6 from /proc/net/if_inet6.
  */
 import { InvalidArgumentError } from '../core/errors';
-import { HostExec } from './host-exec';
+import { type HostExec } from './host-exec';
 import { bigIntToIp, cidrHas, parseSubnet, type Subnet } from '../core/ip';
-import { describeBinding, PortBinding } from './model';
+import { describeBinding, type PortBinding } from './model';
 
 /** Every "ADDR\n  /LEN host LOCAL" pair of fib_trie, as CIDRs ("192.0.2.2/32", "127.0.0.0/8"); duplicates removed. */
 export function parseFibTrieLocal(text: string): string[] {

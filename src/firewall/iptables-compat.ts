@@ -12,8 +12,8 @@
  * removal then deletes the table too, if nothing but empty accept-policy base chains is left in it.
  */
 import { InternalError } from '../core/errors';
-import { HostExec } from './host-exec';
-import { FirewallState } from './model';
+import { type HostExec } from './host-exec';
+import { type FirewallState } from './model';
 
 export const IPTABLES_CHAIN = 'CNM-FORWARD';
 

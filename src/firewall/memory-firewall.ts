@@ -2,11 +2,11 @@
  * A stateful in-memory Firewall for other modules' unit tests (moby's StubFirewaller): it validates and checks
  * conflicts exactly like NftFirewall, records what was applied, and models the host's listening sockets.
  */
-import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
+import { describeNetwork, type Firewall, type FirewallNetworkInfo } from './firewall';
 import { checkHostAddresses, needsLocalAddresses } from './host-addresses';
 import { parseSubnet, type Subnet } from '../core/ip';
-import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
-import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, Listener, PortRequest } from './ports';
+import { EMPTY_STATE, type FirewallState, type PortBinding, validateState } from './model';
+import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, type Listener, type PortRequest } from './ports';
 import { renderRuleset } from './nft-render';
 
 export class MemoryFirewall implements Firewall {

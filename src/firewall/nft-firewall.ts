@@ -6,14 +6,14 @@
 import { InternalError, PermissionDeniedError, UnsupportedError } from '../core/errors';
 import { UndoStack } from '../core/undo';
 import { portIsolationPlan, getBridgePortIsolated, setBridgePortIsolated } from './bridge-port';
-import { describeNetwork, Firewall, FirewallNetworkInfo } from './firewall';
+import { describeNetwork, type Firewall, type FirewallNetworkInfo } from './firewall';
 import { checkHostAddresses, needsLocalAddresses, readLocalAddresses } from './host-addresses';
 import type { Logger } from '../core/log';
 import type { HostExec } from './host-exec';
 import { applyIptables, removeIptables } from './iptables-compat';
-import { EMPTY_STATE, FirewallState, PortBinding, validateState } from './model';
+import { EMPTY_STATE, type FirewallState, type PortBinding, validateState } from './model';
 import { renderRemoval, renderRuleset } from './nft-render';
-import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, Listener, parseProcNet, PortRequest } from './ports';
+import { addedBindings, checkBindingConflicts, checkListenerConflicts, choosePorts, type Listener, parseProcNet, type PortRequest } from './ports';
 
 /** What the firewall logs through: the process's logger (src/core/log.ts). */
 export type FirewallLogger = Logger;

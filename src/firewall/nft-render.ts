@@ -30,7 +30,7 @@
  * - Published ports of internal networks are not rendered: an internal network cannot be reached from outside.
  */
 import { ipFamily } from '../core/ip';
-import { FirewallEndpoint, FirewallNetwork, FirewallState, PortBinding } from './model';
+import { type FirewallEndpoint, type FirewallNetwork, type FirewallState, type PortBinding } from './model';
 
 export const TABLE_FAMILY = 'inet';
 export const TABLE_NAME = 'cnm';
@@ -76,10 +76,6 @@ function guardRules(state: FirewallState): string[] {
   return state.networks
     .filter((n) => !n.internal && hasV4Subnet(n))
     .map((n) => `iifname ${q(n.bridge)} ip daddr 127.0.0.0/8 drop comment "no loopback from ${n.id}"`);
-}
-
-function portText(from: number, to: number | undefined): string {
-  return to !== undefined && to !== from ? `${from}-${to}` : `${from}`;
 }
 
 /** One DNAT rule per host port and endpoint address family. */

@@ -4,7 +4,7 @@
  */
 import { ConflictError, ExhaustedError, InvalidArgumentError } from '../core/errors';
 import { bigIntToIp, ipFamily } from '../core/ip';
-import { describeBinding, FirewallState, PortBinding, Proto, validatePortBinding } from './model';
+import { describeBinding, type FirewallState, type PortBinding, type Proto, validatePortBinding } from './model';
 
 /** A socket bound on the host: `ip` is "0.0.0.0" or "::" for a wildcard bind. */
 export interface Listener {

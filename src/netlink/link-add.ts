@@ -1,7 +1,7 @@
 /** The RTM_NEWLINK body for `ip link add`: ifinfomsg + name/mtu/mac/master + IFLA_LINKINFO for the kind. */
 import { ipToBytes } from '../core/ip';
 import { parseMac } from './mac';
-import { LinkSpec } from './handle';
+import { type LinkSpec } from './handle';
 import { IFF_UP, IFLA, IFLA_INFO, IFLA_VXLAN, VETH_INFO_PEER, attr, be16, ifinfomsg, nest, str, u32, u8 } from './nlmsg';
 import { validateIfName } from '../core/names';
 import { InvalidArgumentError } from '../core/errors';

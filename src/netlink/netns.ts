@@ -9,7 +9,7 @@ import { InternalError, PermissionDeniedError } from '../core/errors';
 import { validateObjectName } from '../core/names';
 import { NetnsExistsError, NetnsNotFoundError } from './errors';
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, SyscallError, mount, umount2, unshare } from './ffi';
-import { NetlinkHandle, NetnsOps } from './handle';
+import { type NetlinkHandle, type NetnsOps } from './handle';
 import { RtNetlinkHandle } from './rt-netlink-handle';
 import { THREAD_NETNS, inNetnsSync, returnHome } from './thread-netns';
 

@@ -8,12 +8,12 @@ import { formatDst, ipFromBytes, ipToBytes, parseDst, parsePrefix } from '../cor
 import { formatMac, parseMac } from './mac';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRtNetlink, RtNetlinkSocket } from 'netlink';
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../core/errors';
 import { validateIfName, validateObjectName } from '../core/names';
-import { ErrContext, errnoName, translateNetlinkError } from './errno';
+import { type ErrContext, errnoName, translateNetlinkError } from './errno';
 import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, nsLabel } from './errors';
-import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, Route, RouteSpec } from './handle';
+import { type Addr, type FdbEntry, type FdbSpec, type Link, type LinkSpec, type Neigh, type NeighSpec, type NetlinkHandle, type Route, type RouteSpec } from './handle';
 import * as neigh from './neigh';
 import {
   AF, IFA, IFA_F_NODAD, IFF_UP, IFLA, NLM_F, RTA, RTEXT_FILTER_SKIP_STATS, RTM, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { UnsupportedError } from '../core/errors';
 import { startTimeOf } from './deps';
 import type { ContainerPaths } from './rootfs';
+import { constants } from 'node:os';
 
 export interface InitSpec {
   netns?: string;
@@ -101,5 +102,5 @@ export async function startInit(
 }
 
 function signalNumber(name: NodeJS.Signals): number {
-  return (require('node:os') as typeof import('node:os')).constants.signals[name] ?? 0;
+  return constants.signals[name] ?? 0;
 }

@@ -11,7 +11,7 @@ import {
 import { CnmError, InternalError, InvalidArgumentError, PermissionDeniedError } from '../core/errors';
 import { compareKeys, validateKey, validatePrefix, validateTxn } from './keys';
 import { KeySpace, toEtcdCompare, toEtcdOps } from './etcd-txn';
-import { EtcdLeasedKey, EtcdWatch, startWatch, type LeasedKey, type StoreWatch, type WatchEvent, type WatchOptions } from './etcd-watch';
+import { EtcdLeasedKey, type EtcdWatch, startWatch, type LeasedKey, type StoreWatch, type WatchEvent, type WatchOptions } from './etcd-watch';
 import type { KeyValue, Store, TxnRequest } from '../core/store';
 
 export type { LeasedKey, StoreWatch, WatchEvent, WatchOptions } from './etcd-watch';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
-import { NetlinkHandle, NetnsOps } from '../../src/netlink/handle';
+import { type NetlinkHandle, type NetnsOps } from '../../src/netlink/handle';
 import {
   AddrExistsError, AddrNotFoundError, FdbNotFoundError, LinkExistsError, LinkNotFoundError, NeighNotFoundError, NetnsExistsError,
   NetnsNotFoundError, RouteExistsError, RouteNotFoundError, RouteUnreachableError,

@@ -13,8 +13,8 @@
  * Not modelled: IPv6 link-local (fe80::) addresses/routes, carrier, DAD, bridge MTU/MAC inheritance.
  */
 import { formatMac } from '../../src/netlink/mac';
-import { Prefix, networkOf, prefixContains } from '../../src/core/ip';
-import { LinkKind } from '../../src/netlink/handle';
+import { type Prefix, networkOf, prefixContains } from '../../src/core/ip';
+import { type LinkKind } from '../../src/netlink/handle';
 import { NetnsNotFoundError } from '../../src/netlink/errors';
 
 export interface FakeLink {

@@ -12,13 +12,13 @@ import { formatDst, formatPrefix, ipFromBytes, ipToBytes, parseDst, parsePrefix,
 import { parseMac } from '../../src/netlink/mac';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { validateIfName, validateObjectName } from '../../src/core/names';
-import { Addr, FdbEntry, FdbSpec, Link, LinkSpec, Neigh, NeighSpec, NetlinkHandle, NetnsOps, Route, RouteSpec } from '../../src/netlink/handle';
+import { type Addr, type FdbEntry, type FdbSpec, type Link, type LinkSpec, type Neigh, type NeighSpec, type NetlinkHandle, type NetnsOps, type Route, type RouteSpec } from '../../src/netlink/handle';
 import {
   AddrExistsError, AddrNotFoundError, LinkExistsError, LinkNotFoundError, NetnsExistsError, NetnsNotFoundError,
   RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
 } from '../../src/netlink/errors';
 import { validateSysctlPath } from '../../src/netlink/sysctl-path';
-import { FakeKernel, FakeLink, FakeNs, FakeRoute } from './fake-kernel';
+import { FakeKernel, type FakeLink, type FakeNs, type FakeRoute } from './fake-kernel';
 import { fakeFdbAdd, fakeFdbDel, fakeFdbList, fakeNeighAdd, fakeNeighDel, fakeNeighList, type FakeNeighCtx } from './fake-neigh';
 
 export { FakeKernel } from './fake-kernel';

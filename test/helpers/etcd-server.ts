@@ -7,7 +7,7 @@
  *   new EtcdStore({ endpoints: [etcd.endpoint] });
  *   await etcd.stop();                       // in after(): kills it and removes its data dir
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +20,7 @@ const UPLINK = '198.18.77.1';
 const OUTSIDE = '198.18.77.2';
 
 function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => { try { require('node:fs').accessSync(join(d, cmd)); return true; } catch { return false; } });
+  return (process.env.PATH ?? '').split(':').some((d) => { try { accessSync(join(d, cmd)); return true; } catch { return false; } });
 }
 
 /** A server in `ns` that answers each connection with the peer address it saw (to check masquerade). */

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ConflictError, InvalidArgumentError } from '../../../src/core/errors';
-import { FirewallEndpoint, FirewallNetwork, FirewallState } from '../../../src/firewall/model';
+import { type FirewallEndpoint, type FirewallNetwork, type FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { A_IP, B_IP, C_IP, GW1, HOST_UPLINK, OUTSIDE, Topology } from './topology';
 import { silentLogger } from '../../helpers/logs';

@@ -4,7 +4,7 @@
  * c (on br2), and an "outside" netns (198.18.0.2/24) that routes 10.71.0.0/16 back through the host. No traffic
  * ever leaves these namespaces. destroy() kills every peer process and deletes every netns (and so every link).
  */
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';

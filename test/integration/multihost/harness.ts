@@ -5,7 +5,7 @@
  * a host run through `nsenter --net` (not `ip netns exec`, whose private mount namespace would hide the sandbox
  * netns files cnm creates from every other process). Everything is named with one random prefix and removed.
  */
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

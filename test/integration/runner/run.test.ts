@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collect, leftovers, runnerFixture, waitFor } from './harness';
+import { collect, runnerFixture, waitFor } from './harness';
 
 describe('cnm run: isolation and limits (real kernel)', function () {
   const t = runnerFixture(this);

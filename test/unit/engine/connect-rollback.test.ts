@@ -22,12 +22,12 @@ const steps: [string, (h: Harness) => void][] = [
   ['claiming the endpoint records', (h) => failAt(h.store, 'txn', (_s, [req]) => req.success.some((o: any) => o.key?.startsWith('attachments/')))],
   ['allocating the IPv4 address', (h) => failAt(h.ipam, 'requestAddress', () => true)],
   ['allocating the IPv6 address', (h) => { let n = 0; failAt(h.ipam, 'requestAddress', () => ++n === 2); }],
-  ['creating the veth pair', (h) => failAt(FakeNetlinkHandle.prototype, 'linkAdd', (s) => s.netns === null)],
-  ['adding the IPv4 address', (h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && !cidr.includes(':'))],
-  ['adding the IPv6 address', (h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && cidr.includes(':'))],
-  ['setting the interface up', (h) => failAt(FakeNetlinkHandle.prototype, 'linkSetUp', (s) => inSandbox(s))],
-  ['adding the IPv4 default route', (h) => failAt(FakeNetlinkHandle.prototype, 'routeAdd', (s, [r]) => inSandbox(s) && r.family === 4)],
-  ['adding the IPv6 default route', (h) => failAt(FakeNetlinkHandle.prototype, 'routeAdd', (s, [r]) => inSandbox(s) && r.family === 6)],
+  ['creating the veth pair', (_h) => failAt(FakeNetlinkHandle.prototype, 'linkAdd', (s) => s.netns === null)],
+  ['adding the IPv4 address', (_h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && !cidr.includes(':'))],
+  ['adding the IPv6 address', (_h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && cidr.includes(':'))],
+  ['setting the interface up', (_h) => failAt(FakeNetlinkHandle.prototype, 'linkSetUp', (s) => inSandbox(s))],
+  ['adding the IPv4 default route', (_h) => failAt(FakeNetlinkHandle.prototype, 'routeAdd', (s, [r]) => inSandbox(s) && r.family === 4)],
+  ['adding the IPv6 default route', (_h) => failAt(FakeNetlinkHandle.prototype, 'routeAdd', (s, [r]) => inSandbox(s) && r.family === 6)],
   ['marking the endpoint ready', (h) => failAt(h.store, 'put', (_s, [key, value]) => key.startsWith('endpoints/') && value.includes('"ready"'))],
 ];
 

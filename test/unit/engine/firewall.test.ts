@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidArgumentError, UnsupportedError } from '../../../src/core/errors';
 import { parsePublishSpec } from '../../../src/engine/publish-spec';
-import { MemoryFirewall, NftFirewall } from '../../../src/firewall';
+import { type MemoryFirewall, NftFirewall } from '../../../src/firewall';
 import { FakeHostExec } from '../firewall/fake-host-exec';
 import { allocated, makeHarness } from './harness';
 import { makeFirewallHarness, type FirewallHarness } from './firewall-harness';

@@ -3,7 +3,7 @@
  * FORWARD and CNM-FORWARD chains, and the UDP conntrack flows. Programs behave like the real ones in the
  * respects the firewall relies on (exit codes, idempotence), not like call recorders.
  */
-import { CommandResult, HostExec } from '../../../src/firewall/host-exec';
+import { type CommandResult, type HostExec } from '../../../src/firewall/host-exec';
 
 /** /proc/net/fib_trie of a host with 127.0.0.1/8 on lo and 192.0.2.2/24 on eth0 (Main and Local tables alike). */
 export const FIB_TRIE = ['Main:', 'Local:'].map((t) => `${t}

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { CREATED_TABLE_MARK, isEmptyFilterTable } from '../../../src/firewall/iptables-compat';
-import { FirewallState } from '../../../src/firewall/model';
+import { type FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec } from './fake-host-exec';
 import { silentLogger } from '../../helpers/logs';

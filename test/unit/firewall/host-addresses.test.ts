@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../../src/core/errors';
 import { checkHostAddresses, parseFibTrieLocal, parseIfInet6 } from '../../../src/firewall/host-addresses';
 import { MemoryFirewall } from '../../../src/firewall/memory-firewall';
-import { FirewallState, parseSubnet, PortBinding } from '../../../src/firewall/model';
+import { type FirewallState, parseSubnet, type PortBinding } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec, FIB_TRIE } from './fake-host-exec';
 import { silentLogger } from '../../helpers/logs';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { iptablesRules, renderIptablesRestore } from '../../../src/firewall/iptables-compat';
-import { FirewallNetwork } from '../../../src/firewall/model';
+import { type FirewallNetwork } from '../../../src/firewall/model';
 
 const net = (over: Partial<FirewallNetwork>): FirewallNetwork => ({
   id: 'n1', bridge: 'br1', subnets: ['10.1.0.0/24'], masquerade: true, icc: true, internal: false, ...over,

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../../src/core/errors';
 import { MemoryFirewall } from '../../../src/firewall/memory-firewall';
-import { FirewallState } from '../../../src/firewall/model';
+import { type FirewallState } from '../../../src/firewall/model';
 
 const base = (published: FirewallState['endpoints'][number]['published'] = [], internal = false): FirewallState => ({
   networks: [{ id: 'n1', bridge: 'br1', subnets: ['10.1.0.0/24'], masquerade: true, icc: true, internal }],

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { InvalidArgumentError, NotFoundError } from '../../../src/core/errors';
-import { FirewallNetwork, FirewallState, parseSubnet, PortBinding, validateState } from '../../../src/firewall/model';
+import { type FirewallNetwork, type FirewallState, parseSubnet, type PortBinding, validateState } from '../../../src/firewall/model';
 
 const N1: FirewallNetwork = { id: 'n1', bridge: 'br1', subnets: ['10.1.0.0/24'], masquerade: true, icc: true, internal: false };
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { ConflictError, InternalError, PermissionDeniedError, UnsupportedError } from '../../../src/core/errors';
-import { FirewallState } from '../../../src/firewall/model';
+import { type FirewallState } from '../../../src/firewall/model';
 import { NftFirewall } from '../../../src/firewall/nft-firewall';
 import { FakeHostExec } from './fake-host-exec';
 import { recordingLogger } from '../../helpers/logs';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { FirewallEndpoint, FirewallNetwork, FirewallState, validateState } from '../../../src/firewall/model';
+import { type FirewallEndpoint, type FirewallNetwork, type FirewallState, validateState } from '../../../src/firewall/model';
 import { renderRemoval, renderRuleset } from '../../../src/firewall/nft-render';
-import { ParsedChain, parseNft } from './nft-parse';
+import { type ParsedChain, parseNft } from './nft-parse';
 
 function net(id: string, bridge: string, subnets: string[], over: Partial<FirewallNetwork> = {}): FirewallNetwork {
   return { id, bridge, subnets, masquerade: true, icc: true, internal: false, ...over };

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { ConflictError, ExhaustedError } from '../../../src/core/errors';
-import { FirewallState, PortBinding } from '../../../src/firewall/model';
+import { type FirewallState, type PortBinding } from '../../../src/firewall/model';
 import { checkBindingConflicts, checkListenerConflicts, choosePorts, parseProcNet } from '../../../src/firewall/ports';
 
 function stateWith(...bindings: PortBinding[][]): FirewallState {

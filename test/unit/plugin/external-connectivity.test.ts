@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import pino from 'pino';
 import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
 import { FirewallSync } from '../../../src/engine/firewall-sync';
 import { MemoryFirewall } from '../../../src/firewall';

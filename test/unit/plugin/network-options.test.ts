@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CnmError } from '../../../src/core/errors';
+import { type CnmError } from '../../../src/core/errors';
 import { KNOWN_BRIDGE_OPTIONS, parseBridgeOptions } from '../../../src/drivers/bridge/options';
 import { GENERIC_OPTIONS, mapGenericOptions, toDriverCreateNetwork } from '../../../src/plugin/network-options';
 import type { CreateNetworkRequest } from '../../../src/plugin/protocol';

@@ -7,7 +7,7 @@ import { VxlanDriver } from '../../../src/drivers/vxlan/vxlan-driver';
 import type { NetlinkHandle } from '../../../src/netlink/handle';
 import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
 import { FakeOwnerProbe } from '../engine/harness';
-import { FakeClusterStore } from '../cluster/fake-cluster-store';
+import { type FakeClusterStore } from '../cluster/fake-cluster-store';
 import { silentLogger } from '../../helpers/logs';
 import { SegmentChanges } from '../../../src/cluster/segment-changes';
 import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
