@@ -19,19 +19,8 @@ import { parseBridgeOptions } from './options';
 import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, endpointKey, loadNetwork, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from './records';
 import { reconcileBridgeDriver, repairEndpointPorts } from './reconcile';
 
-export interface BridgeDriverDeps {
-  /** netlink handle in the host netns (where the bridges live) */
-  host: NetlinkHandle;
-  store: Store;
-  owner: OwnerProbe;
-  /** id of the store instance (state dir): see src/drivers/instance.ts; marks what this driver creates */
-  instance: string;
-  log: Logger;
-  /** the firewall (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
-  firewall?: FirewallHook;
-  /** background veth deletion for DeleteEndpoint (shared with the vxlan driver); absent: delete before answering */
-  deletions?: EndpointDeletions;
-}
+/** What the bridge driver is built from (the same as its operations take: see network-ops.ts). */
+export type BridgeDriverDeps = NetworkOpsDeps;
 
 const bridgeInfo = (n: BridgeNetworkRecord): LocalBridgeInfo => ({ networkId: n.id, bridge: n.bridge, mtu: n.mtu, state: n.state });
 const endpointInfo = (e: BridgeEndpointRecord): LocalEndpointInfo => ({
@@ -40,11 +29,7 @@ const endpointInfo = (e: BridgeEndpointRecord): LocalEndpointInfo => ({
 
 export class BridgeDriver implements LocalDriver, LocalBridge {
   readonly type = 'bridge';
-  private readonly deps: NetworkOpsDeps;
-
-  constructor(deps: BridgeDriverDeps) {
-    this.deps = { ...deps };
-  }
+  constructor(private readonly deps: BridgeDriverDeps) {}
 
   capabilities(): DriverCapabilities {
     return { scope: 'local', connectivityScope: 'local' };

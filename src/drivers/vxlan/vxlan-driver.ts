@@ -125,19 +125,16 @@ export class VxlanDriver implements LocalDriver {
     return vni;
   }
 
-  attach(req: AttachRequest): Promise<AttachResult> {
-    return this.locks.run([req.networkId], async () => {
-      const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
+  /**
+   * Under the network's lock: the local segment is made if missing, then `add` makes the endpoint; when `add`
+   * fails, a segment left without endpoints goes again.
+   */
+  private joinSegment<T>(networkId: string, add: (rec: VxlanNetworkRecord) => Promise<T>): Promise<T> {
+    return this.locks.run([networkId], async () => {
+      const rec = await loadVxlanNetwork(this.deps.store, networkId);
       await ensureLocalSegment(this.deps, rec);
       try {
-        const res = await this.deps.bridge.attach(req);
-        await this.publish(rec, {
-          id: req.endpointId, mac: req.mac, ipv4: req.address && addrOf(req.address), ipv6: req.addressV6 && addrOf(req.addressV6),
-        }).catch(async (err) => {
-          await this.deps.bridge.detach(req.networkId, req.endpointId);
-          throw err;
-        });
-        return res;
+        return await add(rec);
       } catch (err) {
         await releaseLocalSegment(this.deps, rec.id, rec.vni).catch(() => undefined);
         throw err;
@@ -145,13 +142,30 @@ export class VxlanDriver implements LocalDriver {
     });
   }
 
-  /** Idempotent: the record goes first, so other hosts stop sending before the veth is gone. */
-  detach(networkId: string, endpointId: string): Promise<void> {
+  /** Idempotent: the record goes first, so other hosts stop sending before `remove` deletes the veth. */
+  private leaveSegment(networkId: string, endpointId: string, remove: () => Promise<void>): Promise<void> {
     return this.locks.run([networkId], async () => {
       const vni = await this.unpublish(networkId, endpointId);
-      await this.deps.bridge.detach(networkId, endpointId);
+      await remove();
       if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
     });
+  }
+
+  attach(req: AttachRequest): Promise<AttachResult> {
+    return this.joinSegment(req.networkId, async (rec) => {
+      const res = await this.deps.bridge.attach(req);
+      await this.publish(rec, {
+        id: req.endpointId, mac: req.mac, ipv4: req.address && addrOf(req.address), ipv6: req.addressV6 && addrOf(req.addressV6),
+      }).catch(async (err) => {
+        await this.deps.bridge.detach(req.networkId, req.endpointId);
+        throw err;
+      });
+      return res;
+    });
+  }
+
+  detach(networkId: string, endpointId: string): Promise<void> {
+    return this.leaveSegment(networkId, endpointId, () => this.deps.bridge.detach(networkId, endpointId));
   }
 
   setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
@@ -183,9 +197,7 @@ export class VxlanDriver implements LocalDriver {
   // Docker verbs: the same lazy segment, then the bridge driver's endpoint handling.
 
   createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
-    return this.locks.run([req.networkId], async () => {
-      const rec = await loadVxlanNetwork(this.deps.store, req.networkId);
-      await ensureLocalSegment(this.deps, rec);
+    return this.joinSegment(req.networkId, async (rec) => {
       try {
         const created = await this.deps.bridge.createEndpoint(req);
         const ep = await this.deps.bridge.dockerEndpoint(req.endpointId);
@@ -194,18 +206,13 @@ export class VxlanDriver implements LocalDriver {
         return created;
       } catch (err) {
         await this.deps.bridge.deleteEndpoint(req.networkId, req.endpointId).catch(() => undefined);
-        await releaseLocalSegment(this.deps, rec.id, rec.vni).catch(() => undefined);
         throw err;
       }
     });
   }
 
   deleteEndpoint(networkId: string, endpointId: string): Promise<void> {
-    return this.locks.run([networkId], async () => {
-      const vni = await this.unpublish(networkId, endpointId);
-      await this.deps.bridge.deleteEndpoint(networkId, endpointId);
-      if (vni !== undefined) await releaseLocalSegment(this.deps, networkId, vni);
-    });
+    return this.leaveSegment(networkId, endpointId, () => this.deps.bridge.deleteEndpoint(networkId, endpointId));
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Promise<Record<string, unknown>> {
