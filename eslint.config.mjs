@@ -39,7 +39,11 @@ const zones = layers.flatMap((layer, i) => {
 // Drivers own their logic: the vxlan driver composes the bridge driver through an interface (src/drivers/driver.ts),
 // never its internals, and the router dispatches through the contract alone.
 const driverZones = [
-  { target: './src/drivers/vxlan', from: './src/drivers/bridge', message: 'the vxlan driver uses the bridge driver through LocalBridge (src/drivers/driver.ts)' },
+  {
+    target: './src/drivers/vxlan',
+    from: './src/drivers/bridge',
+    message: 'the vxlan driver uses the bridge driver through LocalBridge (src/drivers/driver.ts)',
+  },
   { target: './src/drivers/bridge', from: './src/drivers/vxlan', message: 'the bridge driver does not know the vxlan driver' },
   { target: './src/drivers/router.ts', from: './src/drivers/*/**', message: 'the router dispatches through the driver contract only' },
   // above the drivers, only their contract (src/drivers/*.ts) is visible: no record keys, no driver internals
@@ -55,11 +59,7 @@ const driverZones = [
 const restrictedPaths = (extra = [], entry = false) => [
   'error',
   {
-    zones: [
-      ...zones.map((z) => (entry && z.target === './src/cli' ? { ...z, except: [...z.except, './wiring.ts'] } : z)),
-      ...driverZones,
-      ...extra,
-    ],
+    zones: [...zones.map((z) => (entry && z.target === './src/cli' ? { ...z, except: [...z.except, './wiring.ts'] } : z)), ...driverZones, ...extra],
   },
 ];
 
@@ -74,7 +74,10 @@ export default tseslint.config(
       'import/resolver': { typescript: { project: './tsconfig.json' }, node: true },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       'import/no-cycle': 'off',
     },
@@ -88,7 +91,10 @@ export default tseslint.config(
       ]),
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='stderr']", message: 'library code logs through the injected logger; only src/cli writes to stderr' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='stderr']",
+          message: 'library code logs through the injected logger; only src/cli writes to stderr',
+        },
         { selector: "CallExpression[callee.object.name='process'][callee.property.name='emitWarning']", message: 'log through the injected logger' },
       ],
     },

@@ -60,12 +60,21 @@ function machine(stateDirParent: string): Record<string, unknown> {
   } catch {
     /* not fatal: the description is informational */
   }
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length > 2);
-  const fsOf = mounts.filter((f) => stateDirParent === f[1] || stateDirParent.startsWith(f[1].endsWith('/') ? f[1] : `${f[1]}/`))
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length > 2);
+  const fsOf = mounts
+    .filter((f) => stateDirParent === f[1] || stateDirParent.startsWith(f[1].endsWith('/') ? f[1] : `${f[1]}/`))
     .sort((a, b) => b[1].length - a[1].length)[0];
   return {
-    cpu: cpus[0]?.model.trim(), cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), distro,
-    node: process.version, stateDirFs: fsOf ? `${fsOf[2]} (${fsOf[0]}) at ${fsOf[1]}` : 'unknown',
+    cpu: cpus[0]?.model.trim(),
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    distro,
+    node: process.version,
+    stateDirFs: fsOf ? `${fsOf[2]} (${fsOf[0]}) at ${fsOf[1]}` : 'unknown',
   };
 }
 

@@ -85,19 +85,25 @@ export function pluginCallStats(lines: Record<string, unknown>[]): CallStats[] {
     list.push(l.durationMs);
     byMethod.set(l.method, list);
   }
-  return [...byMethod].map(([method, d]) => ({
-    method,
-    count: d.length,
-    p50Ms: round(median(d)),
-    p99Ms: round(percentile(d, 99)),
-    totalMs: round(d.reduce((a, b) => a + b, 0)),
-  })).sort((a, b) => b.totalMs - a.totalMs);
+  return [...byMethod]
+    .map(([method, d]) => ({
+      method,
+      count: d.length,
+      p50Ms: round(median(d)),
+      p99Ms: round(percentile(d, 99)),
+      totalMs: round(d.reduce((a, b) => a + b, 0)),
+    }))
+    .sort((a, b) => b.totalMs - a.totalMs);
 }
 
 /** Plain-text table: the first row is the header; numbers right-aligned. */
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(1) : c)));
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }

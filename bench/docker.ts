@@ -34,8 +34,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--profile-plugin') {
       if (!argv[i + 1]) throw new Error(`--profile-plugin needs a folder; ${USAGE}`);
       args.profileDir = path.resolve(argv[++i]);
-    }
-    else if (a === '--n' || a.startsWith('--n=')) {
+    } else if (a === '--n' || a.startsWith('--n=')) {
       const v = a === '--n' ? argv[++i] : a.slice(4);
       if (!/^\d+$/.test(v ?? '') || Number(v) < 1 || Number(v) > 10_000) throw new Error(`--n ${JSON.stringify(v)}: give a whole number 1..10000`);
       args.n = Number(v);
@@ -166,8 +165,19 @@ async function runBench(h: DockerHarness, n: number, cnmFirewall: boolean): Prom
   checkAbort();
   const [snCnm, snBridge, snAnchor] = await freeSubnets(h, 3);
   const nets: Record<Kind, string> = { cnm: `${h.name}-cnm`, bridge: `${h.name}-bridge`, none: 'none' };
-  await h.dockerOk(['network', 'create', '-d', h.name, '--ipam-driver', h.name, '--subnet', snCnm,
-    '-o', `com.docker.network.bridge.name=cb${h.name.slice(-6)}`, nets.cnm]);
+  await h.dockerOk([
+    'network',
+    'create',
+    '-d',
+    h.name,
+    '--ipam-driver',
+    h.name,
+    '--subnet',
+    snCnm,
+    '-o',
+    `com.docker.network.bridge.name=cb${h.name.slice(-6)}`,
+    nets.cnm,
+  ]);
   await h.dockerOk(['network', 'create', '-d', 'bridge', '--subnet', snBridge, nets.bridge]);
   await checkNetworks(h, nets, { cnm: snCnm, bridge: snBridge, none: '' });
   progress('warm-up: 2 rounds');
@@ -188,7 +198,13 @@ async function runBench(h: DockerHarness, n: number, cnmFirewall: boolean): Prom
   const runCalls = pluginCallStats(runLogs);
   return {
     n,
-    env: { kernel: os.release(), node: process.version, dockerd: await h.dockerOk(['version', '-f', '{{.Server.Version}}']), cpus: os.cpus().length, cnmFirewall },
+    env: {
+      kernel: os.release(),
+      node: process.version,
+      dockerd: await h.dockerOk(['version', '-f', '{{.Server.Version}}']),
+      cpus: os.cpus().length,
+      cnmFirewall,
+    },
     run: runStats,
     runSamplesMs: { cnm: runs.cnm.map(r3), bridge: runs.bridge.map(r3), none: runs.none.map(r3) },
     networkCostMs: { cnm: runStats.cnm.medianMs - runStats.none.medianMs, bridge: runStats.bridge.medianMs - runStats.none.medianMs },
@@ -207,7 +223,10 @@ async function runBench(h: DockerHarness, n: number, cnmFirewall: boolean): Prom
 
 export function formatResult(r: DockerBenchResult): string {
   const s = (x: Summary): number[] => [x.medianMs, x.p99Ms, x.minMs, x.maxMs];
-  const ratio = r.ratio === undefined ? 'n/a (bridge costs nothing over none)' : `${r.ratio.toFixed(2)} (target ≤ ${r.target.toFixed(1)}${r.ratio <= r.target ? ', met' : ', MISSED'})`;
+  const ratio =
+    r.ratio === undefined
+      ? 'n/a (bridge costs nothing over none)'
+      : `${r.ratio.toFixed(2)} (target ≤ ${r.target.toFixed(1)}${r.ratio <= r.target ? ', met' : ', MISSED'})`;
   return [
     `dockerd ${r.env.dockerd}, kernel ${r.env.kernel}, node ${r.env.node}, ${r.env.cpus} CPUs; N = ${r.n} per case; cnm firewall ${r.env.cnmFirewall ? 'on' : 'off (as dockerd --iptables=false)'}`,
     '',
@@ -219,8 +238,10 @@ export function formatResult(r: DockerBenchResult): string {
     `per-round pairs: ratio ${r.paired.ratio?.toFixed(2) ?? 'n/a'}, cnm − bridge ${r.paired.cnmOverBridgeMs.toFixed(1)} ms (median over rounds)`,
     '',
     `docker network connect / disconnect on a running container (on ${r.connectAnchor}), interleaved (ms)`,
-    table([['driver / op', 'median', 'p99', 'min', 'max'],
-      ...(['cnm', 'bridge'] as const).flatMap((k) => (['connect', 'disconnect', 'pair'] as const).map((op) => [`${k} ${op}`, ...s(r.connect[k][op])]))]),
+    table([
+      ['driver / op', 'median', 'p99', 'min', 'max'],
+      ...(['cnm', 'bridge'] as const).flatMap((k) => (['connect', 'disconnect', 'pair'] as const).map((op) => [`${k} ${op}`, ...s(r.connect[k][op])])),
+    ]),
     '',
     `plugin-side time per call, measured phases (ms)`,
     table([['method', 'calls', 'p50', 'p99', 'total'], ...r.plugin.calls.map((c) => [c.method, String(c.count), c.p50Ms, c.p99Ms, c.totalMs])]),

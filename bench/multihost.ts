@@ -11,7 +11,11 @@ import { spawn } from 'node:child_process';
 import { percentile, round } from './lib/stats';
 import { SimCluster, type SimHost } from '../test/integration/multihost/harness';
 
-interface Args { count: number; seconds: number; json: boolean }
+interface Args {
+  count: number;
+  seconds: number;
+  json: boolean;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { count: 100, seconds: 3, json: false };
@@ -27,20 +31,40 @@ function parseArgs(argv: string[]): Args {
 
 /** TCP bytes/s from a sender in netns `from` to a sink in netns `to` listening on `ip`. */
 async function throughput(to: string, from: string, ip: string, seconds: number): Promise<number> {
-  const sink = spawn('nsenter', [`--net=/run/netns/${to}`, process.execPath, '-e', `
+  const sink = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${to}`,
+      process.execPath,
+      '-e',
+      `
     const s = require('net').createServer((k) => { k.on('data', () => {}); k.on('end', () => s.close()); });
-    s.listen(7788, '${ip}', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    s.listen(7788, '${ip}', () => console.log('ready'));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((r) => sink.stdout!.once('data', () => r()));
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('nsenter', [`--net=/run/netns/${from}`, process.execPath, '-e', `
+    const p = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${from}`,
+        process.execPath,
+        '-e',
+        `
       const buf = Buffer.alloc(1 << 16); let sent = 0; const t0 = process.hrtime.bigint(); const end = ${seconds * 1000};
       const k = require('net').connect(7788, '${ip}', () => {
         const pump = () => { while (Number(process.hrtime.bigint() - t0) / 1e6 < end) { sent += buf.length; if (!k.write(buf)) return k.once('drain', pump); } k.end(); };
         pump();
       });
-      k.on('close', () => console.log(sent / (Number(process.hrtime.bigint() - t0) / 1e9)));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      k.on('close', () => console.log(sent / (Number(process.hrtime.bigint() - t0) / 1e9)));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let s = '';
-    p.stdout!.on('data', (d) => { s += d; });
+    p.stdout!.on('data', (d) => {
+      s += d;
+    });
     p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`sender exited ${code}`))));
   });
   await new Promise<void>((r) => (sink.exitCode !== null ? r() : sink.once('exit', () => r())));
@@ -89,14 +113,16 @@ async function main(): Promise<void> {
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
-      process.stdout.write([
-        `reachability after connect (${args.count} endpoints, host A -> host B ping):`,
-        `  p50 ${result.reachMs.p50} ms   p99 ${result.reachMs.p99} ms   max ${result.reachMs.max} ms`,
-        `TCP throughput (${args.seconds} s each, one stream):`,
-        `  container -> container across hosts (vxlan)  ${result.throughputMbit.overlay} Mbit/s`,
-        `  underlay -> underlay                        ${result.throughputMbit.underlay} Mbit/s`,
-        `  ratio                                       ${result.ratio}`,
-      ].join('\n') + '\n');
+      process.stdout.write(
+        [
+          `reachability after connect (${args.count} endpoints, host A -> host B ping):`,
+          `  p50 ${result.reachMs.p50} ms   p99 ${result.reachMs.p99} ms   max ${result.reachMs.max} ms`,
+          `TCP throughput (${args.seconds} s each, one stream):`,
+          `  container -> container across hosts (vxlan)  ${result.throughputMbit.overlay} Mbit/s`,
+          `  underlay -> underlay                        ${result.throughputMbit.underlay} Mbit/s`,
+          `  ratio                                       ${result.ratio}`,
+        ].join('\n') + '\n',
+      );
     }
   } finally {
     await c.stop();

@@ -158,7 +158,20 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
     log,
   };
   return {
-    engine, driver, vxlan, ipam, store, netns, host, deps, runner, firewall, cluster, hostName, segments, log,
+    engine,
+    driver,
+    vxlan,
+    ipam,
+    store,
+    netns,
+    host,
+    deps,
+    runner,
+    firewall,
+    cluster,
+    hostName,
+    segments,
+    log,
     close: async () => {
       // background deletions still need the store (their records) and finish before the worker goes
       await deletions?.close();
@@ -187,7 +200,12 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
     if (w.cluster && w.hostName) {
       member = await joinCluster(
         {
-          cluster: w.cluster, hostName: w.hostName, host: w.host, log: w.log, deviceName: vxlanDeviceName, segments: w.segments,
+          cluster: w.cluster,
+          hostName: w.hostName,
+          host: w.host,
+          log: w.log,
+          deviceName: vxlanDeviceName,
+          segments: w.segments,
           onNetworkRemoved: (id, vni) => w.vxlan.onNetworkRemoved(id, vni),
         },
         { ip: opts.underlayIp, dev: opts.underlayDev },

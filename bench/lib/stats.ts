@@ -76,13 +76,23 @@ export function formatTable(results: RunResult[]): string {
   for (const r of results) {
     for (const op of OPS) {
       rows.push([
-        String(r.n), LABELS[op], fmt(r.cnm[op].median), fmt(r.cnm[op].p99), fmt(r.cnmCpu[op].median),
-        r.ip ? fmt(r.ip[op].median) : '-', r.ip ? fmt(r.ip[op].p99) : '-', r.ratio ? r.ratio[op].toFixed(2) : '-',
+        String(r.n),
+        LABELS[op],
+        fmt(r.cnm[op].median),
+        fmt(r.cnm[op].p99),
+        fmt(r.cnmCpu[op].median),
+        r.ip ? fmt(r.ip[op].median) : '-',
+        r.ip ? fmt(r.ip[op].p99) : '-',
+        r.ratio ? r.ratio[op].toFixed(2) : '-',
       ]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -23,10 +23,7 @@ export function formatCliLine(json: string): string {
 }
 
 export function cliLogger(debug: boolean, write: (text: string) => void): Logger {
-  return pino(
-    { level: debug ? 'debug' : 'info', base: undefined, timestamp: false },
-    { write: (line: string) => write(formatCliLine(line)) },
-  );
+  return pino({ level: debug ? 'debug' : 'info', base: undefined, timestamp: false }, { write: (line: string) => write(formatCliLine(line)) });
 }
 
 /** `cnm daemon`: one JSON line per call and event on stdout, for log collectors. */

@@ -14,12 +14,14 @@ import { cliLogger, daemonLogger } from './log';
 import { constants } from 'node:os';
 
 export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
-    .sort()
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- command modules are found at run time
-    .map((f) => require(join(dir, f)) as Partial<CommandModule>)
-    .filter((m): m is CommandModule => typeof m.register === 'function');
+  return (
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
+      .sort()
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- command modules are found at run time
+      .map((f) => require(join(dir, f)) as Partial<CommandModule>)
+      .filter((m): m is CommandModule => typeof m.register === 'function')
+  );
 }
 
 /** `nsenter --net=/run/netns/NAME -- CMD ARGS`, no shell; the child's exit code (128+signal when killed). */
@@ -50,8 +52,14 @@ export function realContext(): CliContext & { close(): Promise<void> } {
       const logger = daemonLogger(g.debug);
       const openBackend = () =>
         createDaemonBackend({
-          stateDir: g.stateDir, log: logger, store: g.store, firewall: setup.firewall && g.firewall !== false ? undefined : false,
-          defaultPools: g.defaultAddressPools, hostName: setup.hostName, underlayIp: setup.underlayIp, underlayDev: setup.underlayDev,
+          stateDir: g.stateDir,
+          log: logger,
+          store: g.store,
+          firewall: setup.firewall && g.firewall !== false ? undefined : false,
+          defaultPools: g.defaultAddressPools,
+          hostName: setup.hostName,
+          underlayIp: setup.underlayIp,
+          underlayDev: setup.underlayDev,
           gc: setup.gc,
         });
       return { logger, openBackend };

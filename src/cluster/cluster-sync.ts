@@ -11,7 +11,13 @@ import type { NetlinkHandle } from '../netlink/handle';
 import type { ClusterStore, StoreWatch, WatchEvent } from './cluster-store';
 import { desiredEntries, isEmptyPlan, planSync, type SyncPlan } from './fdb-plan';
 import {
-  CLUSTER_PREFIX, HOSTS_PREFIX, VXLAN_NETWORKS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type HostRecord, type VxlanNetworkRecord,
+  CLUSTER_PREFIX,
+  HOSTS_PREFIX,
+  VXLAN_NETWORKS_PREFIX,
+  parseEndpointKey,
+  type ClusterEndpointRecord,
+  type HostRecord,
+  type VxlanNetworkRecord,
 } from './records';
 
 export interface ClusterSyncDeps {

@@ -69,7 +69,9 @@ export interface HostRegistration {
  * put again on a new lease, retrying every second until it works or the registration is left.
  */
 export async function registerHost(
-  store: ClusterStore, record: HostRecord, opts: { ttlSeconds?: number; log?: (msg: string) => void } = {},
+  store: ClusterStore,
+  record: HostRecord,
+  opts: { ttlSeconds?: number; log?: (msg: string) => void } = {},
 ): Promise<HostRegistration> {
   const ttl = opts.ttlSeconds ?? HOST_TTL_SECONDS;
   const key = clusterKeys.host(record.name);

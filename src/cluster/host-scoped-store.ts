@@ -24,7 +24,9 @@ export const LOCAL_ROOT = 'local/';
 /** Host names become store keys and appear in FDB diagnostics: DNS-label-like, 1..63 characters. */
 export function validateHostName(name: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name) || name.includes('..')) {
-    throw new InvalidArgumentError(`host name ${JSON.stringify(name)} is not allowed: use 1..63 of letters, digits, "_", "." and "-", starting with a letter or digit`);
+    throw new InvalidArgumentError(
+      `host name ${JSON.stringify(name)} is not allowed: use 1..63 of letters, digits, "_", "." and "-", starting with a letter or digit`,
+    );
   }
   return name;
 }
@@ -36,7 +38,10 @@ export function isSharedKey(key: string): boolean {
 export class HostScopedStore implements Store {
   private readonly localPrefix: string;
 
-  constructor(private readonly inner: Store, readonly hostName: string) {
+  constructor(
+    private readonly inner: Store,
+    readonly hostName: string,
+  ) {
     this.localPrefix = `${LOCAL_ROOT}${validateHostName(hostName)}/`;
   }
 

@@ -38,7 +38,12 @@ export async function joinCluster(deps: ClusterMemberDeps, underlay: UnderlayCho
     { log: (m) => log.warn(m) },
   );
   const sync = new ClusterSync({
-    store: deps.cluster, host: deps.host, self: deps.hostName, deviceName: deps.deviceName, log, segments: deps.segments,
+    store: deps.cluster,
+    host: deps.host,
+    self: deps.hostName,
+    deviceName: deps.deviceName,
+    log,
+    segments: deps.segments,
     onNetworkRemoved: deps.onNetworkRemoved,
   });
   try {

@@ -1,13 +1,6 @@
 /** Error classes shared by every module: each carries a behaviour `kind` and a stable `code`. */
 
-export type ErrorKind =
-  | 'invalid'
-  | 'not-found'
-  | 'conflict'
-  | 'exhausted'
-  | 'forbidden'
-  | 'unsupported'
-  | 'internal';
+export type ErrorKind = 'invalid' | 'not-found' | 'conflict' | 'exhausted' | 'forbidden' | 'unsupported' | 'internal';
 
 export class CnmError extends Error {
   readonly kind: ErrorKind;
@@ -31,7 +24,11 @@ export class InvalidArgumentError extends CnmError {
 
 /** A named object does not exist. */
 export class NotFoundError extends CnmError {
-  constructor(readonly what: string, readonly id: string, options?: { cause?: unknown; hint?: string }) {
+  constructor(
+    readonly what: string,
+    readonly id: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
     super('not-found', 'CNM_NOT_FOUND', `${what} ${JSON.stringify(id)} not found`, options);
   }
 }
@@ -84,7 +81,11 @@ export function errorMessage(err: unknown): string {
 /** A CIDR or address IPAM cannot use, with the canonical form when the user probably meant it. */
 export class InvalidCidrError extends InvalidArgumentError {
   override readonly code = 'CNM_INVALID_CIDR';
-  constructor(readonly value: string, reason: string, readonly suggestion?: string) {
+  constructor(
+    readonly value: string,
+    reason: string,
+    readonly suggestion?: string,
+  ) {
     super(`invalid ${reason}${suggestion ? `; did you mean ${suggestion}?` : ''}`, suggestion ? { hint: `use ${suggestion}` } : undefined);
   }
 }

@@ -61,7 +61,7 @@ export function formatAddress(a: IpAddress): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((a.value >> BigInt(112 - 16 * i)) & 0xffffn));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -136,9 +136,7 @@ export function cidrContainsAddress(c: Cidr, a: IpAddress): boolean {
 /** True when `inner` lies entirely inside `outer` (a CIDR contains itself). */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   return (
-    outer.family === inner.family &&
-    outer.prefixLength <= inner.prefixLength &&
-    cidrContainsAddress(outer, { family: inner.family, value: inner.network })
+    outer.family === inner.family && outer.prefixLength <= inner.prefixLength && cidrContainsAddress(outer, { family: inner.family, value: inner.network })
   );
 }
 
@@ -288,7 +286,9 @@ export function ipToBytes(text: string, what = 'IP address'): { family: IpFamily
   const plain = typeof text === 'string' ? text.split('%')[0] : text;
   const family = ipFamily(plain);
   if (family === undefined) throw new InvalidArgumentError(`${what} ${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
-  const hex = ipToBigInt(plain).toString(16).padStart(family === 4 ? 8 : 32, '0');
+  const hex = ipToBigInt(plain)
+    .toString(16)
+    .padStart(family === 4 ? 8 : 32, '0');
   return { family, bytes: Buffer.from(hex, 'hex') };
 }
 

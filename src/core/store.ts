@@ -13,10 +13,7 @@ export interface Compare {
   modRevision: number;
 }
 
-export type Op =
-  | { type: 'put'; key: string; value: string }
-  | { type: 'delete'; key: string }
-  | { type: 'deletePrefix'; prefix: string };
+export type Op = { type: 'put'; key: string; value: string } | { type: 'delete'; key: string } | { type: 'deletePrefix'; prefix: string };
 
 export interface TxnRequest {
   compare: Compare[];

@@ -4,49 +4,35 @@
  * the Docker plugin and gc all go through it.
  */
 import { InvalidArgumentError } from '../core/errors';
-import type {
-  AttachRequest,
-  AttachResult,
-  CreateEndpointRequest,
-  CreateNetworkRequest,
-  DefaultRouteRequest,
-  DriverCapabilities,
-  DriverName,
-  EndpointInterface,
-  EngineEndpointRef,
-  JoinRequest,
-  JoinResponse,
-  LocalDriver,
-  ReconcileReport,
-} from './driver';
+import type * as api from './driver';
 
 export class DriverRouter {
   readonly type = 'router';
-  private readonly kinds = new Map<string, LocalDriver>();
+  private readonly kinds = new Map<string, api.LocalDriver>();
 
   /** `drivers[0]` is the default: it serves networks no other driver owns. */
   constructor(
-    private readonly drivers: readonly [LocalDriver, ...LocalDriver[]],
+    private readonly drivers: readonly [api.LocalDriver, ...api.LocalDriver[]],
     /** the store instance id stamped on kernel objects (see src/drivers/instance.ts) */
     readonly instance: string,
   ) {}
 
   /** Driver names, for messages and `--driver` validation. */
-  get names(): DriverName[] {
+  get names(): api.DriverName[] {
     return this.drivers.map((d) => d.type);
   }
 
-  capabilities(): DriverCapabilities {
+  capabilities(): api.DriverCapabilities {
     return this.drivers[0].capabilities();
   }
 
-  private byName(name: string): LocalDriver {
+  private byName(name: string): api.LocalDriver {
     const d = this.drivers.find((x) => x.type === name);
     if (!d) throw new InvalidArgumentError(`driver ${JSON.stringify(name)} is not supported; available: ${this.names.join(', ')}`);
     return d;
   }
 
-  private async pick(networkId: string): Promise<LocalDriver> {
+  private async pick(networkId: string): Promise<api.LocalDriver> {
     const known = this.kinds.get(networkId);
     if (known) return known;
     for (const d of [...this.drivers.slice(1), this.drivers[0]]) {
@@ -64,7 +50,7 @@ export class DriverRouter {
   }
 
   /** A request naming its driver (`--driver`, Docker's `-o driver=vxlan`) goes there; otherwise the owner decides. */
-  async createNetwork(req: CreateNetworkRequest): Promise<void> {
+  async createNetwork(req: api.CreateNetworkRequest): Promise<void> {
     const d = req.driver ? this.byName(req.driver) : await this.pick(req.networkId);
     await d.createNetwork(req);
     this.kinds.set(req.networkId, d);
@@ -79,7 +65,7 @@ export class DriverRouter {
     return (await this.pick(networkId)).inUse(networkId);
   }
 
-  async createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
+  async createEndpoint(req: api.CreateEndpointRequest): Promise<api.EndpointInterface | undefined> {
     return (await this.pick(req.networkId)).createEndpoint(req);
   }
 
@@ -91,7 +77,7 @@ export class DriverRouter {
     return (await this.pick(networkId)).endpointOperInfo(networkId, endpointId);
   }
 
-  async join(req: JoinRequest): Promise<JoinResponse> {
+  async join(req: api.JoinRequest): Promise<api.JoinResponse> {
     return (await this.pick(req.networkId)).join(req);
   }
 
@@ -107,7 +93,7 @@ export class DriverRouter {
     return (await this.pick(networkId)).revokeExternalConnectivity(networkId, endpointId);
   }
 
-  async attach(req: AttachRequest): Promise<AttachResult> {
+  async attach(req: api.AttachRequest): Promise<api.AttachResult> {
     return (await this.pick(req.networkId)).attach(req);
   }
 
@@ -115,7 +101,7 @@ export class DriverRouter {
     return (await this.pick(networkId)).detach(networkId, endpointId);
   }
 
-  async setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
+  async setDefaultRoute(req: api.DefaultRouteRequest): Promise<boolean> {
     return (await this.pick(req.networkId)).setDefaultRoute(req);
   }
 
@@ -131,7 +117,7 @@ export class DriverRouter {
    * Every driver in order (the bridge driver first: it re-creates missing bridges, local vxlan segments' included),
    * then every driver's port repair, once all bridges are back.
    */
-  async reconcile(engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+  async reconcile(engineEndpoints: readonly api.EngineEndpointRef[]): Promise<api.ReconcileReport> {
     const actions: string[] = [];
     for (const d of this.drivers) actions.push(...(await d.reconcile(engineEndpoints)).actions);
     for (const d of this.drivers) actions.push(...(await d.repairPorts(engineEndpoints)).actions);

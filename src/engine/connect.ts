@@ -24,7 +24,6 @@ export interface ConnectOptions {
   publish?: PortRequest[];
 }
 
-
 function checkRequestedIp(pool: PoolRecord | undefined, ip: string | undefined, flag: string, family: 4 | 6): void {
   if (ip === undefined) return;
   if (parseIp(ip, flag).family !== family) throw new InvalidArgumentError(`${flag} ${ip} is not an IPv${family} address`);
@@ -83,8 +82,16 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
   const published = await resolvePublished(deps.firewall, opts.publish ?? []);
   const id = deps.newId();
   let ep: EndpointRecord = {
-    id, networkId: net.value.id, networkName: net.value.name, sandbox, state: 'creating', owner: deps.owner.self(),
-    createdAt: deps.clock().toISOString(), ifname, hostIfname: hostVethName(id), defaultRoute: false,
+    id,
+    networkId: net.value.id,
+    networkName: net.value.name,
+    sandbox,
+    state: 'creating',
+    owner: deps.owner.self(),
+    createdAt: deps.clock().toISOString(),
+    ifname,
+    hostIfname: hostVethName(id),
+    defaultRoute: false,
     ...(published.length > 0 ? { published } : {}),
   };
   return UndoStack.run(async (undo) => {
@@ -97,7 +104,14 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     ep = { ...ep, address, addressV6, mac: mac ?? macFromIPv4(addrOf(address!)) };
     const res = await withNetnsHandle(deps.netns, sandbox, async (handle) => {
       const r = await deps.driver.attach({
-        networkId: ep.networkId, endpointId: id, sandbox: { netns: sandbox, handle }, ifname, mac: ep.mac!, address, addressV6, defaultRoute: wantRoute,
+        networkId: ep.networkId,
+        endpointId: id,
+        sandbox: { netns: sandbox, handle },
+        ifname,
+        mac: ep.mac!,
+        address,
+        addressV6,
+        defaultRoute: wantRoute,
       });
       undo.push(`detach endpoint ${id}`, () => deps.driver.detach(ep.networkId, id));
       return r;

@@ -10,7 +10,17 @@ import type { Store } from '../core/store';
 /** This host's drivers as the engine uses them: the router in front of them (src/drivers/router.ts). */
 export type EngineDriver = Pick<
   DriverRouter,
-  'instance' | 'validateOptions' | 'createNetwork' | 'deleteNetwork' | 'inUse' | 'attach' | 'detach' | 'setDefaultRoute' | 'canRoute' | 'networkInfo' | 'reconcile'
+  | 'instance'
+  | 'validateOptions'
+  | 'createNetwork'
+  | 'deleteNetwork'
+  | 'inUse'
+  | 'attach'
+  | 'detach'
+  | 'setDefaultRoute'
+  | 'canRoute'
+  | 'networkInfo'
+  | 'reconcile'
 >;
 
 export interface EngineDeps {

@@ -28,7 +28,8 @@ async function handOffDefaultRoute(deps: EngineDeps, sandbox: string): Promise<v
   for (const ep of candidates) {
     if (!(await deps.driver.canRoute(ep.networkId))) continue;
     const routed = await withNetnsHandle(deps.netns, sandbox, (handle) =>
-      deps.driver.setDefaultRoute({ networkId: ep.networkId, sandbox: { netns: sandbox, handle }, ifname: ep.ifname, withV6: !!ep.addressV6 }));
+      deps.driver.setDefaultRoute({ networkId: ep.networkId, sandbox: { netns: sandbox, handle }, ifname: ep.ifname, withV6: !!ep.addressV6 }),
+    );
     if (!routed) continue;
     await deps.store.put(keys.endpoint(sandbox, ep.id), JSON.stringify({ ...ep, defaultRoute: true }));
     return;

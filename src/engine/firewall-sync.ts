@@ -31,8 +31,7 @@ export class FirewallSync implements FirewallHook {
   /** whether this process has applied once (the Firewall then knows every published port, for resolvePorts) */
   private primed = false;
 
-  constructor(private readonly deps: FirewallSyncDeps) {
-  }
+  constructor(private readonly deps: FirewallSyncDeps) {}
 
   sync(): Promise<void> {
     if (this.pending) return this.pending;

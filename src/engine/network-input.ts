@@ -88,9 +88,12 @@ function checkAuxAddresses(fp: FamilyPlan): void {
   for (const [name, ip] of Object.entries(fp.aux)) {
     const v = parseAddress(ip).value;
     if (v === gateway) {
-      throw new InvalidArgumentError(`--aux-address ${name}=${ip} is the network's gateway${fp.gateway ? '' : ' (the first usable address)'}; choose another address`, {
-        hint: fp.gateway ? undefined : 'or set the gateway elsewhere with --gateway',
-      });
+      throw new InvalidArgumentError(
+        `--aux-address ${name}=${ip} is the network's gateway${fp.gateway ? '' : ' (the first usable address)'}; choose another address`,
+        {
+          hint: fp.gateway ? undefined : 'or set the gateway elsewhere with --gateway',
+        },
+      );
     }
     const other = seen.get(v);
     if (other !== undefined) throw new InvalidArgumentError(`--aux-address ${name}=${ip} is the same address as --aux-address ${other}`);
@@ -133,7 +136,8 @@ export function planNetwork(input: NetworkCreateInput, drivers: OptionsValidator
     const fam = inSubnet(subnets, r.address, '--ip-range', input.ipRange);
     checkSubnet(input.ipRange, '--ip-range');
     const subnet = subnets[fam]!;
-    if (r.prefix < parseCidrText(subnet).prefix) throw new InvalidArgumentError(`--ip-range ${input.ipRange} is larger than the subnet ${subnet}: it must lie inside it`);
+    if (r.prefix < parseCidrText(subnet).prefix)
+      throw new InvalidArgumentError(`--ip-range ${input.ipRange} is larger than the subnet ${subnet}: it must lie inside it`);
     plan[fam]!.ipRange = input.ipRange;
   }
   if (input.gateway) plan[inSubnet(subnets, input.gateway, '--gateway')]!.gateway = input.gateway;

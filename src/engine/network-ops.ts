@@ -31,7 +31,9 @@ async function allocatePool(deps: EngineDeps, undo: UndoStack, plan: FamilyPlan,
   const pool = await deps.ipam.requestPool({ addressSpace, pool: plan.subnet, subPool: plan.ipRange, v6 });
   undo.push(`release pool ${pool.pool}`, () => deps.ipam.releasePool(pool.poolId));
   const gateway = await deps.ipam.requestAddress({
-    poolId: pool.poolId, address: plan.gateway, options: { RequestAddressType: GATEWAY_ADDRESS_TYPE },
+    poolId: pool.poolId,
+    address: plan.gateway,
+    options: { RequestAddressType: GATEWAY_ADDRESS_TYPE },
   });
   undo.push(`release gateway ${gateway}`, () => deps.ipam.releaseAddress(pool.poolId, addrOf(gateway)));
   const aux: Record<string, string> = {};
@@ -55,8 +57,16 @@ function ipamData(p: PoolRecord, addressSpace: string) {
 export async function networkCreate(deps: EngineDeps, input: NetworkCreateInput): Promise<NetworkRecord> {
   const plan = planNetwork(input, deps.driver);
   let rec: NetworkRecord = {
-    id: deps.newId(), name: plan.name, driver: plan.driver, state: 'creating', owner: deps.owner.self(),
-    createdAt: deps.clock().toISOString(), enableIPv6: !!plan.v6, internal: plan.internal, options: plan.options, labels: plan.labels,
+    id: deps.newId(),
+    name: plan.name,
+    driver: plan.driver,
+    state: 'creating',
+    owner: deps.owner.self(),
+    createdAt: deps.clock().toISOString(),
+    enableIPv6: !!plan.v6,
+    internal: plan.internal,
+    options: plan.options,
+    labels: plan.labels,
   };
   return UndoStack.run(async (undo) => {
     await claimName(deps, rec);
@@ -68,8 +78,14 @@ export async function networkCreate(deps: EngineDeps, input: NetworkCreateInput)
     if (plan.v6) rec = { ...rec, ipv6: await allocatePool(deps, undo, plan.v6, true, space) };
     await deps.store.put(keys.network(rec.id), JSON.stringify(rec));
     await deps.driver.createNetwork({
-      networkId: rec.id, name: rec.name, options: rec.options, internal: rec.internal, enableIPv6: rec.enableIPv6, labels: rec.labels,
-      ipv4Data: rec.ipv4 ? [ipamData(rec.ipv4, space)] : [], ipv6Data: rec.ipv6 ? [ipamData(rec.ipv6, space)] : [],
+      networkId: rec.id,
+      name: rec.name,
+      options: rec.options,
+      internal: rec.internal,
+      enableIPv6: rec.enableIPv6,
+      labels: rec.labels,
+      ipv4Data: rec.ipv4 ? [ipamData(rec.ipv4, space)] : [],
+      ipv6Data: rec.ipv6 ? [ipamData(rec.ipv6, space)] : [],
     });
     undo.push('delete driver network', () => deps.driver.deleteNetwork(rec.id));
     rec = { ...rec, state: 'ready', owner: undefined };

@@ -64,7 +64,12 @@ async function reconcileNetworks(deps: EngineDeps, report: GcReport): Promise<vo
 async function releaseOrphanAddresses(deps: EngineDeps, report: GcReport): Promise<void> {
   const eps = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map((r) => r.value);
   if (eps.some((e) => e.state === 'creating' && !isAbandoned(deps.owner, e.owner))) return;
-  const held = new Set(eps.flatMap((e) => [e.address, e.addressV6]).filter((a): a is string => !!a).map(addrOf));
+  const held = new Set(
+    eps
+      .flatMap((e) => [e.address, e.addressV6])
+      .filter((a): a is string => !!a)
+      .map(addrOf),
+  );
   for (const { value: net } of await listJson<NetworkRecord>(deps.store, keys.networks)) {
     if (net.state !== 'ready') continue;
     for (const pool of [net.ipv4, net.ipv6]) {
@@ -102,7 +107,11 @@ export async function reconcile(deps: EngineDeps): Promise<GcReport> {
   await releaseOrphanAddresses(deps, report);
   // the drivers re-create what vanished, delete orphans, then put endpoints' veths back on their bridges
   const known = (await listJson<EndpointRecord>(deps.store, keys.endpoints)).map(({ value: e }) => ({
-    id: e.id, networkId: e.networkId, hostIfname: e.hostIfname, state: e.state, label: `${e.networkName}/${e.sandbox}`,
+    id: e.id,
+    networkId: e.networkId,
+    hostIfname: e.hostIfname,
+    state: e.state,
+    label: `${e.networkName}/${e.sandbox}`,
   }));
   report.actions.push(...(await deps.driver.reconcile(known)).actions);
   await rebuildFirewall(deps, report);

@@ -77,7 +77,10 @@ export async function removeIptables(exec: HostExec, family: 4 | 6): Promise<voi
   }
   const exists = await exec.run(t.cli, ['-w', '-S', IPTABLES_CHAIN]);
   if (exists.code !== 0) return;
-  for (const args of [['-F', IPTABLES_CHAIN], ['-X', IPTABLES_CHAIN]]) {
+  for (const args of [
+    ['-F', IPTABLES_CHAIN],
+    ['-X', IPTABLES_CHAIN],
+  ]) {
     const r = await exec.run(t.cli, ['-w', ...args]);
     if (r.code !== 0) throw new InternalError(`${t.cli} ${args.join(' ')}: ${r.stderr.trim()}`);
   }

@@ -59,9 +59,7 @@ const SAFE_IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export function validateBridgeName(name: string, what = 'bridge name'): string {
   validateIfName(name, what);
   if (!SAFE_IFNAME.test(name)) {
-    throw new InvalidArgumentError(
-      `${what} ${JSON.stringify(name)} is not allowed in a firewall rule: use letters, digits, "_", "." and "-"`,
-    );
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(name)} is not allowed in a firewall rule: use letters, digits, "_", "." and "-"`);
   }
   return name;
 }
@@ -109,10 +107,7 @@ export function validatePortBinding(b: PortBinding, what = 'port binding'): Port
 /** "tcp 0.0.0.0:8080-8081->80-81" style text for messages and describe(). */
 export function describeBinding(b: PortBinding): string {
   const host = b.hostPortEnd !== undefined && b.hostPortEnd !== b.hostPort ? `${b.hostPort}-${b.hostPortEnd}` : `${b.hostPort}`;
-  const ctr =
-    b.containerPortEnd !== undefined && b.containerPortEnd !== b.containerPort
-      ? `${b.containerPort}-${b.containerPortEnd}`
-      : `${b.containerPort}`;
+  const ctr = b.containerPortEnd !== undefined && b.containerPortEnd !== b.containerPort ? `${b.containerPort}-${b.containerPortEnd}` : `${b.containerPort}`;
   const ip = b.hostIp === undefined ? '' : b.hostIp.includes(':') ? `[${b.hostIp}]:` : `${b.hostIp}:`;
   return `${b.proto} ${ip}${host}->${ctr}`;
 }

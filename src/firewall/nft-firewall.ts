@@ -73,18 +73,15 @@ export class NftFirewall implements Firewall {
     if (needsLocalAddresses(added)) checkHostAddresses(added, await readLocalAddresses(this.exec));
     if (added.length > 0) checkListenerConflicts(added, await this.listeners());
     const prev = this.applied;
-    await UndoStack.run(
-      async (undo) => {
-        await this.nft(renderRuleset(next), 'load table');
-        // A fresh process knows no previous state: rolling back then means removing the table.
-        undo.push('restore previous nft table', () => this.nft(prev === EMPTY_STATE ? renderRemoval() : renderRuleset(prev), 'restore table'));
-        // Pushed first: a failure between the IPv4 and IPv6 restores must undo the half already done.
-        undo.push('restore previous iptables chain', () => this.syncIptables(prev));
-        await this.syncIptables(next);
-        await this.ensureForwarding(next);
-      },
-      this.log,
-    );
+    await UndoStack.run(async (undo) => {
+      await this.nft(renderRuleset(next), 'load table');
+      // A fresh process knows no previous state: rolling back then means removing the table.
+      undo.push('restore previous nft table', () => this.nft(prev === EMPTY_STATE ? renderRemoval() : renderRuleset(prev), 'restore table'));
+      // Pushed first: a failure between the IPv4 and IPv6 restores must undo the half already done.
+      undo.push('restore previous iptables chain', () => this.syncIptables(prev));
+      await this.syncIptables(next);
+      await this.ensureForwarding(next);
+    }, this.log);
     this.applied = next;
     await this.ensureRouteLocalnet(next);
     await this.ensurePortIsolation(next);

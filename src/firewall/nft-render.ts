@@ -94,8 +94,7 @@ export function dnatRules(e: FirewallEndpoint, b: PortBinding): string[] {
     const count = (b.hostPortEnd ?? b.hostPort) - b.hostPort;
     for (let k = 0; k <= count; k++) {
       rules.push(
-        `meta nfproto ipv${fam}${dst} ${b.proto} dport ${b.hostPort + k} dnat ${ipKw} to ${to}:${b.containerPort + k}` +
-          ` comment "ep ${e.endpointId}"`,
+        `meta nfproto ipv${fam}${dst} ${b.proto} dport ${b.hostPort + k} dnat ${ipKw} to ${to}:${b.containerPort + k}` + ` comment "ep ${e.endpointId}"`,
       );
     }
   }
@@ -141,10 +140,7 @@ export function renderRuleset(state: FirewallState): string {
     // priority -150 (mangle): before conntrack NAT reversal, so replies to the localhost masquerade still pass.
     chain('guard', 'type filter hook prerouting priority -150; policy accept;', guardRules(state)),
     chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', ['fib daddr type local jump published']),
-    chain('output', 'type nat hook output priority -100; policy accept;', [
-      'ip6 daddr ::1 return',
-      'fib daddr type local jump published',
-    ]),
+    chain('output', 'type nat hook output priority -100; policy accept;', ['ip6 daddr ::1 return', 'fib daddr type local jump published']),
     chain('published', undefined, publishedRules(state)),
     chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', postroutingRules(state)),
   ];

@@ -4,7 +4,19 @@
  * Cost grows with what is allocated, never with pool size, so a /8 or a /64 pool is as cheap as a /24.
  */
 
-import { type Cidr, type IpAddress, cidrContainsAddress, cidrLast, cidrsOverlap, formatAddress, formatCidr, parseAddress, parseCidr, parseCidrLoose, usableRange } from '../core/ip';
+import {
+  type Cidr,
+  type IpAddress,
+  cidrContainsAddress,
+  cidrLast,
+  cidrsOverlap,
+  formatAddress,
+  formatCidr,
+  parseAddress,
+  parseCidr,
+  parseCidrLoose,
+  usableRange,
+} from '../core/ip';
 import { InternalError, InvalidArgumentError } from '../core/errors';
 import { getJson, listJson, type Op, type Store } from '../core/store';
 import { DOCKER_DEFAULT_POOLS, findFreeDefaultPool, parseDefaultPools, type DefaultPools, type ParsedDefaultPool } from './default-pools';
@@ -197,7 +209,10 @@ export class StoreIpam implements Ipam {
       const next = target ? undefined : await getJson<{ address: string }>(this.store, nextKey(req.poolId));
       const candidate = target ?? (await this.lowestFree(loaded, next?.value.address));
       const addr = addrKey(req.poolId, candidate);
-      const compare = [{ key: poolKey(req.poolId), modRevision: loaded.modRevision }, { key: addr, modRevision: 0 }];
+      const compare = [
+        { key: poolKey(req.poolId), modRevision: loaded.modRevision },
+        { key: addr, modRevision: 0 },
+      ];
       const success: Op[] = [{ type: 'put', key: addr, value: JSON.stringify({ address: formatAddress(candidate) }) }];
       if (sharedGateway && !loaded.record.gateway) {
         success.push({ type: 'put', key: poolKey(req.poolId), value: JSON.stringify({ ...loaded.record, gateway: formatAddress(candidate) }) });
@@ -205,7 +220,11 @@ export class StoreIpam implements Ipam {
       if (!target) {
         // everything below the candidate was probed allocated: the next "any" request may start after it
         compare.push({ key: nextKey(req.poolId), modRevision: next?.modRevision ?? 0 });
-        success.push({ type: 'put', key: nextKey(req.poolId), value: JSON.stringify({ address: formatAddress({ family: candidate.family, value: candidate.value + 1n }) }) });
+        success.push({
+          type: 'put',
+          key: nextKey(req.poolId),
+          value: JSON.stringify({ address: formatAddress({ family: candidate.family, value: candidate.value + 1n }) }),
+        });
       }
       if (await this.store.txn({ compare, success })) return `${formatAddress(candidate)}/${pool.prefixLength}`;
       // which compare failed? a released or re-created pool must be re-read; otherwise retry (a release or another
@@ -235,7 +254,10 @@ export class StoreIpam implements Ipam {
       const lowered = formatAddress({ family: a.family, value: from <= a.value ? from : a.value });
       const ok = await this.store.txn({
         compare: [{ key: nextKey(poolId), modRevision: next?.modRevision ?? 0 }],
-        success: [{ type: 'delete', key: addrKey(poolId, a) }, { type: 'put', key: nextKey(poolId), value: JSON.stringify({ address: lowered }) }],
+        success: [
+          { type: 'delete', key: addrKey(poolId, a) },
+          { type: 'put', key: nextKey(poolId), value: JSON.stringify({ address: lowered }) },
+        ],
       });
       if (ok) return;
     }
@@ -256,7 +278,11 @@ export class StoreIpam implements Ipam {
       return parsed.pool;
     }
     const found = findFreeDefaultPool(defaults, parsed.family, [...existingCidrs.map((e) => e.cidr), ...host]);
-    if (!found) throw new NoDefaultPoolError(parsed.addressSpace, defaults.map((d) => `${formatCidr(d.base)} (as /${d.size}s)`));
+    if (!found)
+      throw new NoDefaultPoolError(
+        parsed.addressSpace,
+        defaults.map((d) => `${formatCidr(d.base)} (as /${d.size}s)`),
+      );
     return found;
   }
 

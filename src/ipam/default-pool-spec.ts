@@ -39,7 +39,11 @@ export function parseDefaultPoolSpec(text: string, what = '--default-address-poo
 
 /** The env form: specs separated by ";" (empty entries ignored). */
 export function parseDefaultPoolList(text: string, what = DEFAULT_POOLS_ENV): DefaultPoolSpec[] {
-  return text.split(';').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseDefaultPoolSpec(s, what));
+  return text
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => parseDefaultPoolSpec(s, what));
 }
 
 /**

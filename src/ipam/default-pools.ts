@@ -46,9 +46,7 @@ export function parseDefaultPools(specs: readonly DefaultPoolSpec[]): ParsedDefa
     const base = parseCidr(spec.base, 'default pool base');
     const bits = familyBits(base.family);
     if (!Number.isInteger(spec.size) || spec.size < base.prefixLength || spec.size > bits) {
-      throw new InvalidArgumentError(
-        `invalid default pool base=${spec.base},size=${spec.size}: size must be an integer from ${base.prefixLength} to ${bits}`,
-      );
+      throw new InvalidArgumentError(`invalid default pool base=${spec.base},size=${spec.size}: size must be an integer from ${base.prefixLength} to ${bits}`);
     }
     return { base, size: spec.size };
   });
@@ -65,7 +63,7 @@ export function findFreeDefaultPool(pools: readonly ParsedDefaultPool[], family:
     if (base.family !== family) continue;
     const step = 1n << BigInt(familyBits(family) - size);
     const end = cidrLast(base);
-    for (let next = base.network; next + step - 1n <= end; ) {
+    for (let next = base.network; next + step - 1n <= end;) {
       const candidate = makeCidr(family, next, size);
       const blocker = relevant.find((b) => cidrsOverlap(b, candidate));
       if (!blocker) return candidate;

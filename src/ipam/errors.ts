@@ -11,7 +11,11 @@ export { InvalidCidrError } from '../core/errors';
 /** A requested pool overlaps a pool already allocated in the same address space. */
 export class PoolOverlapError extends ConflictError {
   override readonly code = 'CNM_POOL_OVERLAP';
-  constructor(readonly pool: string, readonly existing: string, readonly addressSpace: string) {
+  constructor(
+    readonly pool: string,
+    readonly existing: string,
+    readonly addressSpace: string,
+  ) {
     super(`pool ${pool} overlaps pool ${existing} in address space ${addressSpace}`, {
       hint: 'choose a subnet that does not overlap, or remove the network using the other pool',
     });
@@ -29,7 +33,11 @@ export class PoolNotFoundError extends NotFoundError {
 /** A specific address lies outside the pool, or is its network or broadcast address. */
 export class AddressNotUsableError extends InvalidArgumentError {
   override readonly code = 'CNM_ADDRESS_NOT_USABLE';
-  constructor(readonly address: string, readonly pool: string, reason: string) {
+  constructor(
+    readonly address: string,
+    readonly pool: string,
+    reason: string,
+  ) {
     super(`address ${address} ${reason} of pool ${pool}`);
   }
 }
@@ -37,7 +45,10 @@ export class AddressNotUsableError extends InvalidArgumentError {
 /** The specific address asked for is already allocated. */
 export class AddressInUseError extends ConflictError {
   override readonly code = 'CNM_ADDRESS_IN_USE';
-  constructor(readonly address: string, readonly pool: string) {
+  constructor(
+    readonly address: string,
+    readonly pool: string,
+  ) {
     super(`address ${address} is already allocated in pool ${pool}`);
   }
 }
@@ -45,7 +56,11 @@ export class AddressInUseError extends ConflictError {
 /** No free address is left in the pool (or in its sub-pool). */
 export class PoolExhaustedError extends ExhaustedError {
   override readonly code = 'CNM_POOL_EXHAUSTED';
-  constructor(readonly poolId: string, range: string, usable: bigint) {
+  constructor(
+    readonly poolId: string,
+    range: string,
+    usable: bigint,
+  ) {
     super(`no free address in pool ${poolId}: all ${usable} usable addresses of ${range} are allocated`, {
       hint: 'release addresses, or use a network with a larger subnet',
     });
@@ -55,7 +70,10 @@ export class PoolExhaustedError extends ExhaustedError {
 /** Every default pool of the address space overlaps an existing pool or a host network. */
 export class NoDefaultPoolError extends ExhaustedError {
   override readonly code = 'CNM_NO_DEFAULT_POOL';
-  constructor(readonly addressSpace: string, pools: string[]) {
+  constructor(
+    readonly addressSpace: string,
+    pools: string[],
+  ) {
     super(`no default pool left in address space ${addressSpace}: ${pools.join(', ')} are all in use or overlap host networks`, {
       hint: 'give an explicit subnet, or remove unused networks',
     });

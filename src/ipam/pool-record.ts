@@ -83,7 +83,9 @@ export interface ParsedPoolRequest {
 
 export function parsePoolRequest(req: PoolRequest): ParsedPoolRequest {
   if (!ADDRESS_SPACES.includes(req.addressSpace)) {
-    throw new InvalidArgumentError(`unknown address space ${JSON.stringify(req.addressSpace)}: use ${ADDRESS_SPACES.map((s) => JSON.stringify(s)).join(' or ')}`);
+    throw new InvalidArgumentError(
+      `unknown address space ${JSON.stringify(req.addressSpace)}: use ${ADDRESS_SPACES.map((s) => JSON.stringify(s)).join(' or ')}`,
+    );
   }
   const family = req.v6 ? 6 : 4;
   const familyName = req.v6 ? 'IPv6' : 'IPv4';

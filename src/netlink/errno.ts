@@ -3,12 +3,19 @@
  * `Error("Request rejected: EEXIST")` (no errno property), so the name is parsed from the message;
  * SyscallError (ffi.ts) and Node's fs errors carry `code` directly.
  */
+import { CnmError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnsupportedError } from '../core/errors';
 import {
-  CnmError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnsupportedError,
-} from '../core/errors';
-import {
-  AddrExistsError, AddrNotFoundError, DeviceBusyError, FdbNotFoundError, LinkExistsError, LinkNotFoundError, NeighNotFoundError,
-  RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
+  AddrExistsError,
+  AddrNotFoundError,
+  DeviceBusyError,
+  FdbNotFoundError,
+  LinkExistsError,
+  LinkNotFoundError,
+  NeighNotFoundError,
+  RouteExistsError,
+  RouteNotFoundError,
+  RouteUnreachableError,
+  nsLabel,
 } from './errors';
 
 /** What was being done, to name it in the error. */

@@ -13,7 +13,12 @@ export const MNT_DETACH = 2;
 
 /** A failed libc call: `code` is the errno name ("EPERM"), `errno` its number. */
 export class SyscallError extends Error {
-  constructor(readonly syscall: string, readonly errno: number, readonly code: string, detail: string) {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly code: string,
+    detail: string,
+  ) {
     super(`${syscall}(${detail}) failed: ${code}`);
     this.name = 'SyscallError';
   }

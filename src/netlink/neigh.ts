@@ -124,7 +124,7 @@ export async function neighList(io: NeighIo, dev?: string): Promise<Neigh[]> {
   const out: Neigh[] = [];
   for (const m of msgs) {
     const n = parseNdmsg(m);
-    if (!n || (n.family !== AF.INET && n.family !== AF.INET6) || (n.flags & NTF_PROXY) || (only !== undefined && n.index !== only)) continue;
+    if (!n || (n.family !== AF.INET && n.family !== AF.INET6) || n.flags & NTF_PROXY || (only !== undefined && n.index !== only)) continue;
     const dst = n.attrs.get(NDA.DST);
     if (!dst) continue;
     const e: Neigh = {
@@ -139,4 +139,3 @@ export async function neighList(io: NeighIo, dev?: string): Promise<Neigh[]> {
   }
   return out;
 }
-

@@ -13,11 +13,42 @@ import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, Perm
 import { validateIfName, validateObjectName } from '../core/names';
 import { type ErrContext, errnoName, translateNetlinkError } from './errno';
 import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, nsLabel } from './errors';
-import { type Addr, type FdbEntry, type FdbSpec, type Link, type LinkSpec, type Neigh, type NeighSpec, type NetlinkHandle, type Route, type RouteSpec } from './handle';
+import {
+  type Addr,
+  type FdbEntry,
+  type FdbSpec,
+  type Link,
+  type LinkSpec,
+  type Neigh,
+  type NeighSpec,
+  type NetlinkHandle,
+  type Route,
+  type RouteSpec,
+} from './handle';
 import * as neigh from './neigh';
 import {
-  AF, IFA, IFA_F_NODAD, IFF_UP, IFLA, NLM_F, RTA, RTEXT_FILTER_SKIP_STATS, RTM, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE,
-  RT_TABLE_COMPAT, RT_TABLE_MAIN, afOf, attr, ifaddrmsg, ifinfomsg, linkKindOf, rtmsg, str, u32,
+  AF,
+  IFA,
+  IFA_F_NODAD,
+  IFF_UP,
+  IFLA,
+  NLM_F,
+  RTA,
+  RTEXT_FILTER_SKIP_STATS,
+  RTM,
+  RTN_UNICAST,
+  RTPROT_BOOT,
+  RT_SCOPE,
+  RT_TABLE_COMPAT,
+  RT_TABLE_MAIN,
+  afOf,
+  attr,
+  ifaddrmsg,
+  ifinfomsg,
+  linkKindOf,
+  rtmsg,
+  str,
+  u32,
 } from './nlmsg';
 import { validateSysctlPath } from './sysctl-path';
 import { THREAD_NETNS, inNetnsSync } from './thread-netns';
@@ -99,7 +130,9 @@ export class RtNetlinkHandle implements NetlinkHandle {
     validateIfName(name, 'link name');
     try {
       const msgs = await this.request(RTM.GETLINK, [ifinfomsg(), str(IFLA.IFNAME, name), u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS)], 0, {
-        op: 'linkGet', netns: this.netns, link: name,
+        op: 'linkGet',
+        netns: this.netns,
+        link: name,
       });
       const m = msgs.find((x) => x.kind === 'link');
       return m && toLink(m);
@@ -111,7 +144,8 @@ export class RtNetlinkHandle implements NetlinkHandle {
 
   async linkList(): Promise<Link[]> {
     const msgs = await this.request(RTM.GETLINK, [ifinfomsg(), u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS)], NLM_F.DUMP, {
-      op: 'linkList', netns: this.netns,
+      op: 'linkList',
+      netns: this.netns,
     });
     return msgs.filter((m) => m.kind === 'link').map(toLink);
   }
@@ -148,7 +182,9 @@ export class RtNetlinkHandle implements NetlinkHandle {
     validateIfName(newName, 'link name');
     const index = await this.indexOf(name);
     await this.request(RTM.NEWLINK, [ifinfomsg({ index }), str(IFLA.IFNAME, newName)], 0, {
-      op: 'linkSetName', netns: this.netns, link: newName,
+      op: 'linkSetName',
+      netns: this.netns,
+      link: newName,
     });
   }
 
@@ -173,7 +209,8 @@ export class RtNetlinkHandle implements NetlinkHandle {
     const only = ifname === undefined ? undefined : await this.indexOf(ifname);
     const names = only === undefined ? await this.indexNames() : new Map([[only, ifname!]]);
     const msgs = await this.request(RTM.GETADDR, [ifaddrmsg({ family: AF.UNSPEC, prefixlen: 0, index: 0 })], NLM_F.DUMP, {
-      op: 'addrList', netns: this.netns,
+      op: 'addrList',
+      netns: this.netns,
     });
     const out: Addr[] = [];
     for (const m of msgs) {
@@ -181,7 +218,12 @@ export class RtNetlinkHandle implements NetlinkHandle {
       const index = m.data.index ?? 0;
       const bytes = m.attrs.local ?? m.attrs.address;
       if ((only !== undefined && index !== only) || !bytes || (m.data.family !== AF.INET && m.data.family !== AF.INET6)) continue;
-      out.push({ ifname: names.get(index) ?? String(index), ifindex: index, family: m.data.family === AF.INET ? 4 : 6, cidr: `${ipFromBytes(bytes)}/${m.data.prefixlen}` });
+      out.push({
+        ifname: names.get(index) ?? String(index),
+        ifindex: index,
+        family: m.data.family === AF.INET ? 4 : 6,
+        cidr: `${ipFromBytes(bytes)}/${m.data.prefixlen}`,
+      });
     }
     return out;
   }
@@ -297,7 +339,14 @@ export class RtNetlinkHandle implements NetlinkHandle {
     return p;
   }
 
-  private async setLink(name: string, op: string, attrs: Buffer[], f: { flags?: number; change?: number } = {}, master?: string, targetNetns?: string): Promise<void> {
+  private async setLink(
+    name: string,
+    op: string,
+    attrs: Buffer[],
+    f: { flags?: number; change?: number } = {},
+    master?: string,
+    targetNetns?: string,
+  ): Promise<void> {
     validateIfName(name, 'link name');
     const ctx: ErrContext = { op, netns: this.netns, link: name, master, targetNetns };
     await this.request(RTM.NEWLINK, [ifinfomsg(f), str(IFLA.IFNAME, name), ...attrs], 0, ctx);
@@ -357,7 +406,9 @@ export class RtNetlinkHandle implements NetlinkHandle {
     const oif = route.dev === undefined ? undefined : await this.indexOf(route.dev);
     const adding = type === RTM.NEWROUTE;
     const head = rtmsg({
-      family: afOf(dst.family), dstLen: dst.len, table: table < 256 ? table : RT_TABLE_COMPAT,
+      family: afOf(dst.family),
+      dstLen: dst.len,
+      table: table < 256 ? table : RT_TABLE_COMPAT,
       protocol: adding ? RTPROT_BOOT : 0,
       scope: adding ? (gw ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK) : RT_SCOPE.NOWHERE,
       type: adding ? RTN_UNICAST : 0,

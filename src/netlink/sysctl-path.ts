@@ -6,10 +6,7 @@ import { InvalidArgumentError } from '../core/errors';
  * Segments are interface names or sysctl names: no "..", no leading "/", no empty segment.
  */
 export function validateSysctlPath(path: string): string {
-  const ok =
-    typeof path === 'string' &&
-    /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/.test(path) &&
-    !path.split('/').some((seg) => seg === '.' || seg === '..');
+  const ok = typeof path === 'string' && /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/.test(path) && !path.split('/').some((seg) => seg === '.' || seg === '..');
   if (!ok) {
     throw new InvalidArgumentError(
       `sysctl path ${JSON.stringify(path)} is not allowed: give a path relative to /proc/sys/net such as "ipv4/ip_forward", without ".." or a leading "/"`,

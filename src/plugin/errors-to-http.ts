@@ -30,8 +30,7 @@ interface BodyParserError {
 
 function isBodyParserError(err: unknown): err is BodyParserError {
   const e = err as Partial<BodyParserError> | null;
-  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.status === 'number'
-    && e.status >= 400 && e.status < 500;
+  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
 }
 
 export function toHttpError(err: unknown): HttpError {

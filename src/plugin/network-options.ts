@@ -63,9 +63,7 @@ export function mapGenericOptions(generic: Record<string, string> | null | undef
   for (const [key, value] of Object.entries(generic ?? {})) {
     const option = KNOWN_KEYS.get(key);
     if (!option) {
-      throw new InvalidArgumentError(
-        `unknown network option ${JSON.stringify(key)}; known options: ${[...KNOWN_KEYS.keys()].join(', ')}`,
-      );
+      throw new InvalidArgumentError(`unknown network option ${JSON.stringify(key)}; known options: ${[...KNOWN_KEYS.keys()].join(', ')}`);
     }
     const parsed = option.parse(value, key);
     const earlier = seenAs.get(option.name);

@@ -133,9 +133,7 @@ const schemas = {
 
 export type ValidatedMethod = keyof typeof schemas;
 
-const compiled = new Map<string, ValidateFunction>(
-  Object.entries(schemas).map(([method, schema]) => [method, ajv.compile(schema)]),
-);
+const compiled = new Map<string, ValidateFunction>(Object.entries(schemas).map(([method, schema]) => [method, ajv.compile(schema)]));
 
 /** Returns the body typed as T, or throws InvalidArgumentError("<Method>: <field> ..., got <value>"). */
 export function validateRequest<T>(method: ValidatedMethod, body: unknown): T {

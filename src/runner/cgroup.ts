@@ -13,9 +13,7 @@ export const CPU_PERIOD_US = 100_000;
 const V1_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
 type V1Controller = (typeof V1_CONTROLLERS)[number];
 
-export type CgroupLayout =
-  | { version: 2; mount: string }
-  | { version: 1; mounts: Partial<Record<V1Controller, string>> };
+export type CgroupLayout = { version: 2; mount: string } | { version: 1; mounts: Partial<Record<V1Controller, string>> };
 
 /** The cgroups of one container: what cnm-init joins, and what teardown removes. */
 export interface CgroupSet {
@@ -30,7 +28,10 @@ export interface CgroupSet {
  * controller-less cgroup2 (/sys/fs/cgroup/unified) is used only when no v1 controller is mounted.
  */
 export function detectLayout(mountsText: string): CgroupLayout {
-  const rows = mountsText.split('\n').map((l) => l.split(' ')).filter((f) => f.length >= 4);
+  const rows = mountsText
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length >= 4);
   const v2 = rows.filter((f) => f[2] === 'cgroup2').map((f) => f[1]);
   if (v2.includes('/sys/fs/cgroup')) return { version: 2, mount: '/sys/fs/cgroup' };
   const mounts: Partial<Record<V1Controller, string>> = {};
@@ -138,7 +139,10 @@ export class CgroupManager {
   private enableV2Controllers(): void {
     const mount = this.host((this.layout as { mount: string }).mount);
     const available = readOr(path.join(mount, 'cgroup.controllers'), '').split(/\s+/);
-    const want = ['memory', 'cpu', 'pids'].filter((c) => available.includes(c)).map((c) => `+${c}`).join(' ');
+    const want = ['memory', 'cpu', 'pids']
+      .filter((c) => available.includes(c))
+      .map((c) => `+${c}`)
+      .join(' ');
     if (!want) return;
     fs.mkdirSync(path.join(mount, CGROUP_PARENT), { recursive: true });
     fs.writeFileSync(path.join(mount, 'cgroup.subtree_control'), want);

@@ -126,7 +126,12 @@ export function validateLayerPath(p: string, flag = '--layer'): string {
 
 /** The container name made into a host name ("_" and "." are not allowed in a label by every resolver). */
 function defaultHostname(name: string): string {
-  return name.slice(0, 63).replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'container';
+  return (
+    name
+      .slice(0, 63)
+      .replace(/[^A-Za-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '') || 'container'
+  );
 }
 
 function absoluteDir(flag: string, p: string): string {
@@ -154,14 +159,23 @@ export function parseRunOptions(raw: RawRunOptions, command: string[], env: { ho
   }
   if (raw.rm && raw.keep) throw new InvalidArgumentError('--rm and --keep contradict each other: --rm removes the container and its upper dir');
   return {
-    name, networks, ip: raw.ip, publish: (raw.publish ?? []).map(parsePublishSpec),
+    name,
+    networks,
+    ip: raw.ip,
+    publish: (raw.publish ?? []).map(parsePublishSpec),
     hostname: validateHostname(raw.hostname ?? defaultHostname(name)),
     limits: {
       memoryBytes: raw.memory === undefined ? undefined : parseMemory(raw.memory),
       cpus: raw.cpus === undefined ? undefined : parseCpus(raw.cpus, env.hostCpus),
       pidsLimit: raw.pidsLimit === undefined ? undefined : parsePidsLimit(raw.pidsLimit),
     },
-    layers, rootfsTar, env: validateEnv(raw.env ?? []), workdir: absoluteDir('--workdir', raw.workdir ?? '/'),
-    autoRemove: !!raw.rm, detach: !!raw.detach, keep: !!raw.keep, command,
+    layers,
+    rootfsTar,
+    env: validateEnv(raw.env ?? []),
+    workdir: absoluteDir('--workdir', raw.workdir ?? '/'),
+    autoRemove: !!raw.rm,
+    detach: !!raw.detach,
+    keep: !!raw.keep,
+    command,
   };
 }

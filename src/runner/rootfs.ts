@@ -25,8 +25,12 @@ export interface ContainerPaths {
 export function containerPaths(stateDir: string, name: string): ContainerPaths {
   const dir = path.join(stateDir, 'containers', name);
   return {
-    dir, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), rootfs: path.join(dir, 'rootfs'),
-    log: path.join(dir, 'log'), statusFile: path.join(dir, 'exit-status'),
+    dir,
+    upper: path.join(dir, 'upper'),
+    work: path.join(dir, 'work'),
+    rootfs: path.join(dir, 'rootfs'),
+    log: path.join(dir, 'log'),
+    statusFile: path.join(dir, 'exit-status'),
   };
 }
 

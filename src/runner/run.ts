@@ -38,9 +38,19 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
   const layers = await preflight(deps, spec);
   const paths = containerPaths(deps.stateDir, spec.name);
   let rec: ContainerRecord = {
-    name: spec.name, id: deps.newId(), status: 'creating', owner: deps.owner.self(), createdAt: deps.clock().toISOString(),
-    command: spec.command, sandbox: sandboxNameOf(spec.name), networks: [], dir: paths.dir, detached: spec.detach,
-    autoRemove: spec.autoRemove, keep: spec.keep, memoryBytes: spec.limits.memoryBytes,
+    name: spec.name,
+    id: deps.newId(),
+    status: 'creating',
+    owner: deps.owner.self(),
+    createdAt: deps.clock().toISOString(),
+    command: spec.command,
+    sandbox: sandboxNameOf(spec.name),
+    networks: [],
+    dir: paths.dir,
+    detached: spec.detach,
+    autoRemove: spec.autoRemove,
+    keep: spec.keep,
+    memoryBytes: spec.limits.memoryBytes,
   };
   await claimContainer(deps.store, rec);
   undo.push('remove container record', () => deleteContainer(deps.store, spec.name));
@@ -64,8 +74,14 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
 
 function initSpec(spec: RunSpec, p: Prepared): InitSpec {
   return {
-    netns: `/run/netns/${p.rec.sandbox}`, layers: p.layers, paths: p.paths, cgroupProcs: p.cgroupProcs,
-    hostname: spec.hostname, workdir: spec.workdir, env: spec.env, command: spec.command,
+    netns: `/run/netns/${p.rec.sandbox}`,
+    layers: p.layers,
+    paths: p.paths,
+    cgroupProcs: p.cgroupProcs,
+    hostname: spec.hostname,
+    workdir: spec.workdir,
+    env: spec.env,
+    command: spec.command,
   };
 }
 
@@ -114,7 +130,10 @@ async function runWith(deps: RunnerDeps, spec: RunSpec, io: RunIo, signals: Sign
   const running: ContainerRecord = {
     // Not read from /proc now: under load the command (and the monitor) may already have ended, leaving no start
     // time, and a record without one could never be told apart from a live monitor.
-    ...prepared.rec, status: 'running', pid, pidStart: started.pidStart,
+    ...prepared.rec,
+    status: 'running',
+    pid,
+    pidStart: started.pidStart,
     // A detached container has no owner: whoever notices that its monitor is gone tears it down.
     owner: spec.detach ? undefined : deps.owner.self(),
   };

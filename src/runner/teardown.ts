@@ -41,7 +41,11 @@ export async function finishExited(deps: RunnerDeps, rec: ContainerRecord, info:
     return;
   }
   await putContainer(deps.store, {
-    ...rec, status: 'exited', owner: undefined, exitCode: info.exitCode ?? rec.exitCode, oomKilled: info.oomKilled,
+    ...rec,
+    status: 'exited',
+    owner: undefined,
+    exitCode: info.exitCode ?? rec.exitCode,
+    oomKilled: info.oomKilled,
     finishedAt: deps.clock().toISOString(),
   });
 }

@@ -5,8 +5,15 @@
  * Beyond the Store interface: watch() and putWithLease() for host registration and cross-host sync.
  */
 import {
-  ClientClosedError, Etcd3, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCDeadlineExceededError, GRPCUnavailableError,
-  type IKeyValue, type IOptions, type Namespace,
+  ClientClosedError,
+  Etcd3,
+  EtcdAuthenticationFailedError,
+  EtcdPermissionDeniedError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+  type IKeyValue,
+  type IOptions,
+  type Namespace,
 } from 'etcd3';
 import { CnmError, InternalError, InvalidArgumentError, PermissionDeniedError } from '../core/errors';
 import { compareKeys, validateKey, validatePrefix, validateTxn } from './keys';
@@ -90,9 +97,7 @@ export class EtcdStore implements Store {
     let from = start;
     let revision: number | undefined;
     for (;;) {
-      const res = await this.call('list', () =>
-        this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, revision: revision ?? 0 }),
-      );
+      const res = await this.call('list', () => this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, revision: revision ?? 0 }));
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs) items.push(this.toKeyValue(kv));
       if (!res.more || res.kvs.length === 0) break;
@@ -193,14 +198,18 @@ export class EtcdStore implements Store {
 export function translateEtcdError(err: unknown, action: string): CnmError {
   if (err instanceof CnmError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError || /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|No connection established/.test(message)) {
+  if (
+    err instanceof GRPCUnavailableError ||
+    err instanceof GRPCDeadlineExceededError ||
+    /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|No connection established/.test(message)
+  ) {
     return new StoreUnavailableError(`${action}: etcd is unreachable (${message})`, {
       cause: err,
       hint: 'check that etcd runs at those endpoints and that --store (or CNM_STORE) names them',
     });
   }
   if (err instanceof EtcdPermissionDeniedError || err instanceof EtcdAuthenticationFailedError) {
-    return new PermissionDeniedError(`${action}: ${message}`, { cause: err, hint: 'etcd refused cnm: check the cluster\'s auth settings' });
+    return new PermissionDeniedError(`${action}: ${message}`, { cause: err, hint: "etcd refused cnm: check the cluster's auth settings" });
   }
   if (/too many operations in txn/.test(message)) {
     return new InvalidArgumentError(`${action}: etcd refused it, too many operations in one txn`, {

@@ -42,7 +42,10 @@ export interface LeasedKey {
 
 export class EtcdWatch implements StoreWatch {
   private cancelled = false;
-  constructor(private readonly watcher: Watcher, private readonly onDone: (w: EtcdWatch) => void) {}
+  constructor(
+    private readonly watcher: Watcher,
+    private readonly onDone: (w: EtcdWatch) => void,
+  ) {}
 
   async cancel(): Promise<void> {
     if (this.cancelled) return;
@@ -81,7 +84,11 @@ export class EtcdLeasedKey implements LeasedKey {
   private id = '';
   private done = false;
 
-  constructor(readonly key: string, private readonly lease: Lease, private readonly onDone: (l: EtcdLeasedKey) => void) {
+  constructor(
+    readonly key: string,
+    private readonly lease: Lease,
+    private readonly onDone: (l: EtcdLeasedKey) => void,
+  ) {
     // without a listener the loss would go unnoticed; onLost() adds the caller's
     lease.on('lost', () => undefined);
   }

@@ -53,7 +53,7 @@ export class MemoryStore implements Store {
     this.assertOpen();
     validateTxn(req);
     const held = req.compare.every((c) => (this.data.get(c.key)?.modRevision ?? 0) === c.modRevision);
-    this.apply(held ? req.success : req.failure ?? []);
+    this.apply(held ? req.success : (req.failure ?? []));
     return held;
   }
 

@@ -35,7 +35,10 @@ export class SqliteStore implements Store {
   private readonly stmts;
 
   /** Opens (creating when absent) the database file `file`; its directory must exist. */
-  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: SqliteStoreOptions = {},
+  ) {
     const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
       throw new InvalidArgumentError(`invalid busyTimeoutMs ${busyTimeoutMs}: must be an integer >= 0`);
@@ -81,9 +84,7 @@ export class SqliteStore implements Store {
     validatePrefix(prefix);
     this.assertOpen();
     const end = prefixEnd(prefix);
-    const rows = this.guard('list', () =>
-      (end === undefined ? this.stmts.listFrom.all(prefix) : this.stmts.listRange.all(prefix, end)) as RawRow[],
-    );
+    const rows = this.guard('list', () => (end === undefined ? this.stmts.listFrom.all(prefix) : this.stmts.listRange.all(prefix, end)) as RawRow[]);
     // SQLite's BINARY order is already code-point order; the sort only guards against a non-default collation
     // (on sorted input it is one linear pass).
     return rows.map(fromRawRow).sort((a, b) => compareKeys(a.key, b.key));
@@ -113,7 +114,7 @@ export class SqliteStore implements Store {
       const row = this.stmts.getRev.get(c.key) as { mod_revision: number } | undefined;
       return (row?.mod_revision ?? 0) === c.modRevision;
     });
-    this.apply(held ? req.success : req.failure ?? []);
+    this.apply(held ? req.success : (req.failure ?? []));
     return held;
   }
 
@@ -138,20 +139,22 @@ export class SqliteStore implements Store {
   /** Creates the schema once; an up-to-date file needs no write lock, so opening never waits for a writer. */
   private migrate(): void {
     if (this.schemaVersion() === SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      this.db.exec(`
+    this.db
+      .transaction(() => {
+        this.db.exec(`
         CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, mod_revision INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0);
         INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ${SCHEMA_VERSION});
       `);
-      const v = this.schemaVersion() ?? SCHEMA_VERSION;
-      if (v > SCHEMA_VERSION) {
-        throw new InvalidArgumentError(`store ${this.file} has schema version ${v}; this cnm understands up to ${SCHEMA_VERSION}`, {
-          hint: 'upgrade cnm, or point it at another state directory',
-        });
-      }
-    }).immediate();
+        const v = this.schemaVersion() ?? SCHEMA_VERSION;
+        if (v > SCHEMA_VERSION) {
+          throw new InvalidArgumentError(`store ${this.file} has schema version ${v}; this cnm understands up to ${SCHEMA_VERSION}`, {
+            hint: 'upgrade cnm, or point it at another state directory',
+          });
+        }
+      })
+      .immediate();
   }
 
   private schemaVersion(): number | undefined {

@@ -6,8 +6,17 @@ import assert from 'node:assert/strict';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { type NetlinkHandle, type NetnsOps } from '../../src/netlink/handle';
 import {
-  AddrExistsError, AddrNotFoundError, FdbNotFoundError, LinkExistsError, LinkNotFoundError, NeighNotFoundError, NetnsExistsError,
-  NetnsNotFoundError, RouteExistsError, RouteNotFoundError, RouteUnreachableError,
+  AddrExistsError,
+  AddrNotFoundError,
+  FdbNotFoundError,
+  LinkExistsError,
+  LinkNotFoundError,
+  NeighNotFoundError,
+  NetnsExistsError,
+  NetnsNotFoundError,
+  RouteExistsError,
+  RouteNotFoundError,
+  RouteUnreachableError,
 } from '../../src/netlink/errors';
 
 export interface ContractEnv {
@@ -42,7 +51,10 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
 
     it('a fresh netns holds only lo, down', async () => {
       const links = await h.linkList();
-      assert.deepEqual(links.map((l) => [l.name, l.up]), [['lo', false]]);
+      assert.deepEqual(
+        links.map((l) => [l.name, l.up]),
+        [['lo', false]],
+      );
       assert.equal(h.netns, env.nsA);
     });
 
@@ -164,16 +176,26 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       await h.routeAdd({ dst: 'default', family: 6, gateway: 'fd00:1::fe', dev: 'br0' });
       await h.routeAdd({ dst: '10.3.0.0/24', dev: 'br0' });
       const routes = (await h.routeList()).filter((r) => notLinkLocal(r.dst)).map((r) => `${r.dst} ${r.gateway ?? '-'} ${r.dev} ${r.table}`);
-      assert.deepEqual(routes.sort(), [
-        '10.1.0.0/24 - br0 254', '10.2.0.0/16 10.1.0.254 br0 254', '10.3.0.0/24 - br0 254',
-        'default 10.1.0.254 br0 254', 'default fd00:1::fe br0 254', 'fd00:1::/64 - br0 254',
-      ].sort());
+      assert.deepEqual(
+        routes.sort(),
+        [
+          '10.1.0.0/24 - br0 254',
+          '10.2.0.0/16 10.1.0.254 br0 254',
+          '10.3.0.0/24 - br0 254',
+          'default 10.1.0.254 br0 254',
+          'default fd00:1::fe br0 254',
+          'fd00:1::/64 - br0 254',
+        ].sort(),
+      );
       assert.ok((await h.routeList(6)).every((r) => r.family === 6));
       await assert.rejects(h.routeAdd({ dst: '10.2.0.0/16', gateway: '10.1.0.254' }), RouteExistsError);
       await h.routeDel({ dst: '10.2.0.0/16' });
       await h.routeDel({ dst: 'default', family: 6 });
       await assert.rejects(h.routeDel({ dst: '10.2.0.0/16' }), RouteNotFoundError);
-      const left = (await h.routeList()).map((r) => r.dst).filter(notLinkLocal).sort();
+      const left = (await h.routeList())
+        .map((r) => r.dst)
+        .filter(notLinkLocal)
+        .sort();
       assert.deepEqual(left, ['10.1.0.0/24', '10.3.0.0/24', 'default', 'fd00:1::/64']);
     });
 
@@ -192,8 +214,14 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       await h.addrAdd('br0', 'fd00:1::1/64');
       await h.routeAdd({ dst: 'default', gateway: '10.1.0.254' });
       await h.linkSetDown('br0');
-      assert.deepEqual((await h.addrList('br0')).map((a) => a.cidr), ['10.1.0.1/24']);
-      assert.deepEqual((await h.routeList()).filter((r) => notLinkLocal(r.dst)), []);
+      assert.deepEqual(
+        (await h.addrList('br0')).map((a) => a.cidr),
+        ['10.1.0.1/24'],
+      );
+      assert.deepEqual(
+        (await h.routeList()).filter((r) => notLinkLocal(r.dst)),
+        [],
+      );
     });
 
     it('moves a link into another netns', async () => {
@@ -245,9 +273,15 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       const names = Array.from({ length: 12 }, (_, i) => `br${i}`);
       await Promise.all(names.map((name) => h.linkAdd({ kind: 'bridge', name })));
       const found = await Promise.all(names.map((n) => h.linkByName(n)));
-      assert.deepEqual(found.map((l) => l?.name), names);
+      assert.deepEqual(
+        found.map((l) => l?.name),
+        names,
+      );
       await Promise.all(names.map((n) => h.linkDel(n)));
-      assert.deepEqual((await h.linkList()).map((l) => l.name), ['lo']);
+      assert.deepEqual(
+        (await h.linkList()).map((l) => l.name),
+        ['lo'],
+      );
     });
 
     describe('FDB and neighbor entries', () => {
@@ -255,11 +289,13 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       const MAC_A = '02:42:0a:01:00:05';
       const MAC_B = '02:42:0a:01:00:06';
       /** "mac dst" of vx0's own table, sorted (the kernel lists in hash order) */
-      const fdbOf = async (dev = 'vx0') =>
-        (await h.fdbList!(dev)).map((e) => `${e.mac} ${e.dst ?? '-'}${e.permanent ? '' : ' (dynamic)'}`).sort();
+      const fdbOf = async (dev = 'vx0') => (await h.fdbList!(dev)).map((e) => `${e.mac} ${e.dst ?? '-'}${e.permanent ? '' : ' (dynamic)'}`).sort();
       /** permanent entries only: the kernel's own cache entries (e.g. IPv6 multicast) are its business */
       const neighOf = async (dev?: string) =>
-        (await h.neighList!(dev)).filter((n) => n.permanent).map((n) => `${n.ip} ${n.mac} ${n.dev} ${n.family}`).sort();
+        (await h.neighList!(dev))
+          .filter((n) => n.permanent)
+          .map((n) => `${n.ip} ${n.mac} ${n.dev} ${n.family}`)
+          .sort();
       beforeEach(async () => {
         assert.ok(h.fdbAdd && h.fdbDel && h.fdbList && h.neighAdd && h.neighDel && h.neighList, 'FDB and neighbor methods are implemented');
         await h.linkAdd({ kind: 'vxlan', name: 'vx0', vni: 4242, port: 4789, learning: false, local: '10.1.0.1' });

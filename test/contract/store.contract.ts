@@ -54,16 +54,28 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>): 
     it('lists only keys under the prefix, sorted by key', async () => {
       for (const k of ['net/b', 'net/a/2', 'net/a/10', 'netx/a', 'ne', 'net/a/1']) await store.put(k, k.toUpperCase());
       const got = await store.list('net/');
-      assert.deepEqual(got.map((kv) => kv.key), ['net/a/1', 'net/a/10', 'net/a/2', 'net/b']);
-      assert.deepEqual(got.map((kv) => kv.value), ['NET/A/1', 'NET/A/10', 'NET/A/2', 'NET/B']);
-      assert.deepEqual((await store.list('')).map((kv) => kv.key), ['ne', 'net/a/1', 'net/a/10', 'net/a/2', 'net/b', 'netx/a']);
+      assert.deepEqual(
+        got.map((kv) => kv.key),
+        ['net/a/1', 'net/a/10', 'net/a/2', 'net/b'],
+      );
+      assert.deepEqual(
+        got.map((kv) => kv.value),
+        ['NET/A/1', 'NET/A/10', 'NET/A/2', 'NET/B'],
+      );
+      assert.deepEqual(
+        (await store.list('')).map((kv) => kv.key),
+        ['ne', 'net/a/1', 'net/a/10', 'net/a/2', 'net/b', 'netx/a'],
+      );
       assert.deepEqual(await store.list('nothing/'), []);
     });
 
     it('sorts non-ASCII keys by code point, whatever the implementation', async () => {
       const keys = ['k/\u{1F600}', 'k/\uFF21', 'k/é', 'k/z', 'k/\u{10FFFF}'];
       for (const k of keys) await store.put(k, 'v');
-      assert.deepEqual((await store.list('k/')).map((kv) => kv.key), ['k/z', 'k/é', 'k/\uFF21', 'k/\u{1F600}', 'k/\u{10FFFF}']);
+      assert.deepEqual(
+        (await store.list('k/')).map((kv) => kv.key),
+        ['k/z', 'k/é', 'k/\uFF21', 'k/\u{1F600}', 'k/\u{10FFFF}'],
+      );
       assert.equal((await store.list('k/\u{1F600}')).length, 1);
     });
 
@@ -78,8 +90,7 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>): 
     });
 
     it('creates a key with a txn comparing modRevision 0 only when it is absent', async () => {
-      const create = (v: string) =>
-        store.txn({ compare: [{ key: 'ipam/addr/1', modRevision: 0 }], success: [{ type: 'put', key: 'ipam/addr/1', value: v }] });
+      const create = (v: string) => store.txn({ compare: [{ key: 'ipam/addr/1', modRevision: 0 }], success: [{ type: 'put', key: 'ipam/addr/1', value: v }] });
       assert.equal(await create('first'), true);
       assert.equal(await create('second'), false);
       assert.equal((await store.get('ipam/addr/1'))?.value, 'first');
@@ -132,7 +143,10 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>): 
     it('deletes by prefix without touching keys that merely share leading characters', async () => {
       for (const k of ['p/1/a', 'p/1/b', 'p/10/a', 'p/2']) await store.put(k, 'v');
       assert.equal(await store.txn({ compare: [], success: [{ type: 'deletePrefix', prefix: 'p/1/' }] }), true);
-      assert.deepEqual((await store.list('p/')).map((kv) => kv.key), ['p/10/a', 'p/2']);
+      assert.deepEqual(
+        (await store.list('p/')).map((kv) => kv.key),
+        ['p/10/a', 'p/2'],
+      );
     });
 
     it('rejects malformed keys before applying any op of the txn', async () => {
@@ -140,7 +154,13 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>): 
         await assert.rejects(store.put(bad, 'v'), InvalidArgumentError, `put ${JSON.stringify(bad)}`);
       }
       await assert.rejects(
-        store.txn({ compare: [], success: [{ type: 'put', key: 'good', value: 'v' }, { type: 'put', key: '/bad', value: 'v' }] }),
+        store.txn({
+          compare: [],
+          success: [
+            { type: 'put', key: 'good', value: 'v' },
+            { type: 'put', key: '/bad', value: 'v' },
+          ],
+        }),
         InvalidArgumentError,
       );
       assert.equal(await store.get('good'), undefined);

@@ -38,7 +38,7 @@ async function ipOk(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-describe('e2e: cnm firewall for Docker containers next to dockerd\'s own iptables rules', function () {
+describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables rules", function () {
   this.timeout(600_000);
   const u = randomBytes(2).toString('hex');
   const n = parseInt(u, 16);
@@ -77,11 +77,23 @@ describe('e2e: cnm firewall for Docker containers next to dockerd\'s own iptable
 
     h = await DockerHarness.start({ dockerIptables: true, pluginEnv: { CNM_FIREWALL: 'on' } });
     const filter = (await run('iptables-save', ['-t', 'filter'])).stdout;
-    assert.match(filter, /^:FORWARD DROP/m, 'dockerd\'s FORWARD policy DROP is in place');
+    assert.match(filter, /^:FORWARD DROP/m, "dockerd's FORWARD policy DROP is in place");
     assert.match(filter, /^-A FORWARD -j DOCKER-USER$/m, 'and its DOCKER-USER chain');
     const create = async (name: string, i: number, ...opts: string[]) => {
-      await h!.dockerOk(['network', 'create', '-d', h!.name, '--ipam-driver', h!.name, '--subnet', subnet(i),
-        '-o', `com.docker.network.bridge.name=cf${u}n${i}`, ...opts, `${h!.name}-${name}`]);
+      await h!.dockerOk([
+        'network',
+        'create',
+        '-d',
+        h!.name,
+        '--ipam-driver',
+        h!.name,
+        '--subnet',
+        subnet(i),
+        '-o',
+        `com.docker.network.bridge.name=cf${u}n${i}`,
+        ...opts,
+        `${h!.name}-${name}`,
+      ]);
       return `${h!.name}-${name}`;
     };
     nets.masq = await create('masq', 1);
@@ -143,8 +155,18 @@ describe('e2e: cnm firewall for Docker containers next to dockerd\'s own iptable
 
   /** A container whose main process is a peer-tool TCP server on 7100 (and a UDP one on 7101). */
   async function container(net: string, ...extra: string[]): Promise<{ id: string; ip: string }> {
-    const id = await h!.dockerOk(['run', '-d', '--network', net, ...NODE_MOUNTS, ...extra, h!.image, 'sh', '-c',
-      '/usr/bin/node /peer/peer-tool.js serve udp 7101 & exec /usr/bin/node /peer/peer-tool.js serve tcp 7100']);
+    const id = await h!.dockerOk([
+      'run',
+      '-d',
+      '--network',
+      net,
+      ...NODE_MOUNTS,
+      ...extra,
+      h!.image,
+      'sh',
+      '-c',
+      '/usr/bin/node /peer/peer-tool.js serve udp 7101 & exec /usr/bin/node /peer/peer-tool.js serve tcp 7100',
+    ]);
     const ip = await h!.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
     await eventually(`the server in ${id.slice(0, 12)}`, async () => (await h!.docker(['exec', id, 'nc', '-w', '2', '127.0.0.1', '7100'])).code === 0);
     return { id, ip };
@@ -166,7 +188,7 @@ describe('e2e: cnm firewall for Docker containers next to dockerd\'s own iptable
     assert.ok(await ping(c, OUTSIDE));
   });
 
-  it('with enable_ip_masquerade=false the outside netns sees the container\'s own address', async () => {
+  it("with enable_ip_masquerade=false the outside netns sees the container's own address", async () => {
     const c = await container(nets.noMasq);
     assert.equal(await nc(c, OUTSIDE, 7000), c.ip);
   });

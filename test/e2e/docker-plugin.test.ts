@@ -180,10 +180,12 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
 
   it('serves 20 parallel docker run with distinct addresses and no errors', async () => {
     const { name } = await netCreate(['--subnet', subnet()]);
-    const results = await Promise.all(Array.from({ length: 20 }, () =>
-      h.docker(['run', '-d', '--network', name, h.image, 'sleep', '600'], 180_000)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => h.docker(['run', '-d', '--network', name, h.image, 'sleep', '600'], 180_000)));
     for (const r of results) if (r.stdout.trim()) created.containers.push(r.stdout.trim());
-    assert.deepEqual(results.filter((r) => r.code !== 0).map((r) => r.stderr), []);
+    assert.deepEqual(
+      results.filter((r) => r.code !== 0).map((r) => r.stderr),
+      [],
+    );
     const ips = await Promise.all(results.map((r) => ipOf(r.stdout.trim(), name)));
     assert.equal(new Set(ips).size, 20, ips.join(' '));
   });

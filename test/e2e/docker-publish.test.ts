@@ -65,8 +65,18 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
   });
 
   async function webServer(publish: string): Promise<string> {
-    const id = await h.dockerOk(['run', '-d', '--network', net, '-p', publish, h.image, 'sh', '-c',
-      'mkdir -p /www && echo hello-from-cnm > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    const id = await h.dockerOk([
+      'run',
+      '-d',
+      '--network',
+      net,
+      '-p',
+      publish,
+      h.image,
+      'sh',
+      '-c',
+      'mkdir -p /www && echo hello-from-cnm > /www/index.html && exec httpd -f -p 8080 -h /www',
+    ]);
     containers.push(id);
     return id;
   }
@@ -96,13 +106,15 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
     });
   }
 
-  it('EndpointOperInfo reports the binding in libnetwork\'s portmap shape; dockerd 20.10 still shows none in docker port', async () => {
+  it("EndpointOperInfo reports the binding in libnetwork's portmap shape; dockerd 20.10 still shows none in docker port", async () => {
     const id = await webServer(`127.0.0.1:${hostPort + 1}:8080`);
     const nid = await h.dockerOk(['network', 'inspect', '-f', '{{.Id}}', net]);
     const eid = await h.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").EndpointID}}`, id]);
     const ip = await h.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
     const info = await operInfo(nid, eid);
-    assert.deepEqual(info['com.docker.network.portmap'], [{ Proto: 6, IP: ip, Port: 8080, HostIP: '127.0.0.1', HostPort: hostPort + 1, HostPortEnd: hostPort + 1 }]);
+    assert.deepEqual(info['com.docker.network.portmap'], [
+      { Proto: 6, IP: ip, Port: 8080, HostIP: '127.0.0.1', HostPort: hostPort + 1, HostPortEnd: hostPort + 1 },
+    ]);
     assert.match(await h.dockerOk(['inspect', '-f', '{{json .HostConfig.PortBindings}}', id]), new RegExp(`"HostPort":"${hostPort + 1}"`));
     // Known limitation of dockerd (protocol.md §2.6): it type-asserts the driver's answer to Go types, which a
     // remote driver's JSON never is, so NetworkSettings.Ports and `docker port` stay empty. If this starts
@@ -111,8 +123,19 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
   });
 
   it('docker run -P gets a free host port that answers', async () => {
-    const id = await h.dockerOk(['run', '-d', '--network', net, '--expose', '8080', '-P', h.image, 'sh', '-c',
-      'mkdir -p /www && echo hello-from-cnm > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    const id = await h.dockerOk([
+      'run',
+      '-d',
+      '--network',
+      net,
+      '--expose',
+      '8080',
+      '-P',
+      h.image,
+      'sh',
+      '-c',
+      'mkdir -p /www && echo hello-from-cnm > /www/index.html && exec httpd -f -p 8080 -h /www',
+    ]);
     containers.push(id);
     const m = /dport (\d+) dnat ip to [\d.]+:8080 comment "ep (\w+)"/g;
     const table = (await run('nft', ['list', 'table', 'inet', 'cnm'])).stdout;

@@ -72,7 +72,10 @@ export class FakeNs {
   alive = true;
   private nextIndex = 1;
 
-  constructor(public name: string | null, private readonly kernel: FakeKernel) {
+  constructor(
+    public name: string | null,
+    private readonly kernel: FakeKernel,
+  ) {
     this.addLink({ name: 'lo', kind: 'loopback', mtu: 65536, mac: '00:00:00:00:00:00', up: false });
   }
 
@@ -102,7 +105,10 @@ export class FakeNs {
     if (link.up) return;
     link.up = true;
     if (link.kind === 'loopback') {
-      for (const text of [[127, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]]) {
+      for (const text of [
+        [127, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+      ]) {
         const bytes = Buffer.from(text);
         if (!this.addrs.some((a) => a.ifindex === link.index && a.prefix.bytes.equals(bytes))) {
           this.addrs.push({ ifindex: link.index, prefix: { family: bytes.length === 4 ? 4 : 6, bytes, len: bytes.length === 4 ? 8 : 128 } });
@@ -137,9 +143,7 @@ export class FakeNs {
     const dst = networkOf(a.prefix);
     const covered = this.addrs.some((o) => o !== a && o.ifindex === a.ifindex && o.prefix.len === dst.len && prefixContains(dst, o.prefix.bytes));
     if (covered) return;
-    this.routes = this.routes.filter(
-      (r) => !(r.proto === 'kernel' && r.ifindex === a.ifindex && r.dst.len === dst.len && r.dst.bytes.equals(dst.bytes)),
-    );
+    this.routes = this.routes.filter((r) => !(r.proto === 'kernel' && r.ifindex === a.ifindex && r.dst.len === dst.len && r.dst.bytes.equals(dst.bytes)));
   }
 
   /** Take a link out of this netns without unregistering it (it is moving to another netns). */

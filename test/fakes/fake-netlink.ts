@@ -12,10 +12,30 @@ import { formatDst, formatPrefix, ipFromBytes, ipToBytes, parseDst, parsePrefix,
 import { parseMac } from '../../src/netlink/mac';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { validateIfName, validateObjectName } from '../../src/core/names';
-import { type Addr, type FdbEntry, type FdbSpec, type Link, type LinkSpec, type Neigh, type NeighSpec, type NetlinkHandle, type NetnsOps, type Route, type RouteSpec } from '../../src/netlink/handle';
 import {
-  AddrExistsError, AddrNotFoundError, LinkExistsError, LinkNotFoundError, NetnsExistsError, NetnsNotFoundError,
-  RouteExistsError, RouteNotFoundError, RouteUnreachableError, nsLabel,
+  type Addr,
+  type FdbEntry,
+  type FdbSpec,
+  type Link,
+  type LinkSpec,
+  type Neigh,
+  type NeighSpec,
+  type NetlinkHandle,
+  type NetnsOps,
+  type Route,
+  type RouteSpec,
+} from '../../src/netlink/handle';
+import {
+  AddrExistsError,
+  AddrNotFoundError,
+  LinkExistsError,
+  LinkNotFoundError,
+  NetnsExistsError,
+  NetnsNotFoundError,
+  RouteExistsError,
+  RouteNotFoundError,
+  RouteUnreachableError,
+  nsLabel,
 } from '../../src/netlink/errors';
 import { validateSysctlPath } from '../../src/netlink/sysctl-path';
 import { FakeKernel, type FakeLink, type FakeNs, type FakeRoute } from './fake-kernel';
@@ -27,7 +47,10 @@ export class FakeNetlinkHandle implements NetlinkHandle {
   private closed = false;
 
   /** Prefer FakeNetnsOps.openHandle; this opens a handle on the host netns of `kernel` (or a new kernel). */
-  constructor(readonly kernel: FakeKernel = new FakeKernel(), private readonly ns: FakeNs = kernel.host) {
+  constructor(
+    readonly kernel: FakeKernel = new FakeKernel(),
+    private readonly ns: FakeNs = kernel.host,
+  ) {
     ns.refs++;
   }
 
@@ -57,7 +80,14 @@ export class FakeNetlinkHandle implements NetlinkHandle {
     const link = ns.addLink({ name: spec.name, kind: spec.kind, mtu, mac: spec.mac ?? ns.newMac(), up: false, alias: spec.alias });
     if (master) link.masterIndex = master.index;
     if (spec.kind === 'vxlan') {
-      link.vxlan = { vni: spec.vni, port: spec.port ?? 8472, local: spec.local, device: spec.device, learning: spec.learning ?? true, proxy: spec.proxy ?? false };
+      link.vxlan = {
+        vni: spec.vni,
+        port: spec.port ?? 8472,
+        local: spec.local,
+        device: spec.device,
+        learning: spec.learning ?? true,
+        proxy: spec.proxy ?? false,
+      };
     }
     if (spec.kind === 'veth' && peerNs) {
       const p = spec.peer;
@@ -150,9 +180,7 @@ export class FakeNetlinkHandle implements NetlinkHandle {
     const ns = this.live();
     const link = this.mustGet(ifname);
     const prefix = parsePrefix(cidr, 'address');
-    const dup = ns.addrs.some(
-      (a) => a.ifindex === link.index && a.prefix.bytes.equals(prefix.bytes) && (prefix.family === 6 || a.prefix.len === prefix.len),
-    );
+    const dup = ns.addrs.some((a) => a.ifindex === link.index && a.prefix.bytes.equals(prefix.bytes) && (prefix.family === 6 || a.prefix.len === prefix.len));
     if (dup) throw new AddrExistsError(formatPrefix(prefix), ifname, this.netns);
     const addr = { ifindex: link.index, prefix };
     ns.addrs.push(addr);
@@ -188,9 +216,7 @@ export class FakeNetlinkHandle implements NetlinkHandle {
     if (dev && !dev.up) throw new RouteUnreachableError(route.dst, `device ${dev.name} is down`, this.netns);
     let ifindex = dev?.index;
     if (gw) {
-      const via = ns.routes.find(
-        (r) => !r.gateway && r.table === 254 && (dev === undefined || r.ifindex === dev.index) && prefixContains(r.dst, gw.bytes),
-      );
+      const via = ns.routes.find((r) => !r.gateway && r.table === 254 && (dev === undefined || r.ifindex === dev.index) && prefixContains(r.dst, gw.bytes));
       if (!via) throw new RouteUnreachableError(route.dst, `gateway ${route.gateway} is not on a connected subnet`, this.netns);
       ifindex ??= via.ifindex;
     }

@@ -14,7 +14,8 @@ export const BUSYBOX = '/bin/busybox';
 export function ensureBusybox(): void {
   if (existsSync(BUSYBOX)) return;
   execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'busybox-static'], {
-    stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
 
@@ -23,7 +24,9 @@ export function buildBusyboxLayer(dir: string): string {
   ensureBusybox();
   for (const d of ['bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev']) mkdirSync(path.join(dir, d), { recursive: true });
   copyFileSync(BUSYBOX, path.join(dir, 'bin/busybox'));
-  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a));
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => /^[a-z0-9_.[-]+$/.test(a));
   for (const a of applets) if (a !== 'busybox') symlinkSync('busybox', path.join(dir, 'bin', a));
   writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   writeFileSync(path.join(dir, 'etc/group'), 'root:x:0:\n');

@@ -61,7 +61,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 function socketAccepts(p: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection(p);
-    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
     c.once('error', () => resolve(false));
   });
 }
@@ -177,23 +180,36 @@ export class DockerHarness {
     const config = path.join(this.dir, 'daemon.json');
     if (!existsSync(config)) writeFileSync(config, '{}\n'); // never read the user's /etc/docker/daemon.json
     const log = openSync(path.join(this.dir, 'dockerd.log'), 'a');
-    this.dockerd = spawn('dockerd', [
-      '--data-root', path.join(this.dir, 'data'),
-      '--exec-root', path.join(this.dir, 'exec'),
-      '--pidfile', path.join(this.dir, 'docker.pid'),
-      '-H', `unix://${this.socket}`,
-      '--config-file', config,
-      '--containerd-namespace', this.name,
-      '--containerd-plugins-namespace', `${this.name}-plugins`,
-      '--bridge=none',
-      ...(this.dockerIptables
-        ? ['--iptables=true', '--ip-forward=true', '--ip-masq=true']
-        : ['--iptables=false', '--ip-forward=false', '--ip-masq=false']),
-    ], { stdio: ['ignore', log, log], detached: this.detached });
+    this.dockerd = spawn(
+      'dockerd',
+      [
+        '--data-root',
+        path.join(this.dir, 'data'),
+        '--exec-root',
+        path.join(this.dir, 'exec'),
+        '--pidfile',
+        path.join(this.dir, 'docker.pid'),
+        '-H',
+        `unix://${this.socket}`,
+        '--config-file',
+        config,
+        '--containerd-namespace',
+        this.name,
+        '--containerd-plugins-namespace',
+        `${this.name}-plugins`,
+        '--bridge=none',
+        ...(this.dockerIptables ? ['--iptables=true', '--ip-forward=true', '--ip-masq=true'] : ['--iptables=false', '--ip-forward=false', '--ip-masq=false']),
+      ],
+      { stdio: ['ignore', log, log], detached: this.detached },
+    );
     closeSync(log);
     const child = this.dockerd;
-    await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, 60_000,
-      () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined));
+    await waitFor(
+      'dockerd',
+      async () => (await this.docker(['version'], 5000)).code === 0,
+      60_000,
+      () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined),
+    );
     if (this.dockerIptables) await this.forwardPolicyDrop();
   }
 
@@ -232,8 +248,12 @@ export class DockerHarness {
     });
     closeSync(log);
     const child = this.plugin;
-    await waitFor('the cnm plugin socket', () => socketAccepts(this.pluginSocket), 20_000,
-      () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined));
+    await waitFor(
+      'the cnm plugin socket',
+      () => socketAccepts(this.pluginSocket),
+      20_000,
+      () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined),
+    );
   }
 
   /** SIGKILL (like kill -9) or SIGTERM the plugin; the socket file stays behind after SIGKILL. */
@@ -249,7 +269,10 @@ export class DockerHarness {
   pluginLogs(): Record<string, any>[] {
     const file = path.join(this.dir, 'plugin.log');
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
   }
 
   tail(file: string, lines = 20): string {
@@ -268,7 +291,11 @@ export class DockerHarness {
     }
     await this.stopPlugin('SIGTERM');
     await this.stopDockerd();
-    try { unlinkSync(this.pluginSocket); } catch { /* removed by the plugin */ }
+    try {
+      unlinkSync(this.pluginSocket);
+    } catch {
+      /* removed by the plugin */
+    }
     await this.unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
     this.removeCreatedHostPaths();
@@ -280,7 +307,9 @@ export class DockerHarness {
       try {
         if (p.endsWith('.json')) unlinkSync(p);
         else if (readdirSync(p).length === 0) rmdirSync(p);
-      } catch { /* in use by someone else: leave it */ }
+      } catch {
+        /* in use by someone else: leave it */
+      }
     }
   }
 
@@ -291,12 +320,16 @@ export class DockerHarness {
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     try {
       if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.dir)) process.kill(pid, 'SIGKILL');
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 
   private async unmountUnder(dir: string): Promise<void> {
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${dir}/`))
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && m.startsWith(`${dir}/`))
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) await run('umount', ['-l', m]);
   }

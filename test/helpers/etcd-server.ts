@@ -67,11 +67,18 @@ async function startOnce(host: string, readyTimeoutMs: number): Promise<EtcdServ
   const peer = `http://${hostPort(host, peerPort)}`;
   const name = `cnm-test-${process.pid}`;
   const args = [
-    `--name=${name}`, `--data-dir=${dataDir}`,
-    `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=${name}=${peer}`, '--initial-cluster-state=new', `--initial-cluster-token=${path.basename(dataDir)}`,
-    '--logger=zap', '--log-outputs=stderr', '--log-level=error',
+    `--name=${name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=${name}=${peer}`,
+    '--initial-cluster-state=new',
+    `--initial-cluster-token=${path.basename(dataDir)}`,
+    '--logger=zap',
+    '--log-outputs=stderr',
+    '--log-level=error',
   ];
   const child = spawn(ETCD_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -55,7 +55,11 @@ export function normalize(text: string): string {
 }
 
 async function tableNames(): Promise<string[]> {
-  return (await must('nft', ['list', 'tables'])).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('table ')).map((l) => l.slice(6));
+  return (await must('nft', ['list', 'tables']))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('table '))
+    .map((l) => l.slice(6));
 }
 
 export async function snapshotFirewall(): Promise<FirewallSnapshot> {

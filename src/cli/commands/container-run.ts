@@ -9,7 +9,9 @@ import type { CliContext } from '../context';
 import { collect } from '../parse';
 
 export function register(program: Command, ctx: CliContext): void {
-  program.command('run').description('run a command in a new container (namespaces, cgroup limits, overlay rootfs)')
+  program
+    .command('run')
+    .description('run a command in a new container (namespaces, cgroup limits, overlay rootfs)')
     .usage('[OPTIONS] -- CMD [ARG...]')
     .argument('<cmd...>')
     .option('--name <name>', 'container name (default: c-<random>)')

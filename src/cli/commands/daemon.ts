@@ -30,9 +30,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--tls-key <file>', 'PEM private key for --tcp')
     .option('--no-gc', 'do not reconcile state before serving')
     .option('--no-firewall', 'manage no firewall rules: no NAT, isolation or published ports (also: CNM_FIREWALL=off)')
-    .option('--host-name <name>', 'this host\'s name in a shared --store (default: CNM_HOST_NAME, else the host name)')
+    .option('--host-name <name>', "this host's name in a shared --store (default: CNM_HOST_NAME, else the host name)")
     .option('--underlay-ip <ip>', 'shared --store: the address other hosts send VXLAN traffic to (default: of --underlay-dev)')
-    .option('--underlay-dev <ifname>', 'shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route\'s)')
+    .option('--underlay-dev <ifname>', "shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route's)")
     .action(async function (this: Command) {
       const g = globalsOf(this);
       const f = this.opts<DaemonFlags>();
@@ -42,7 +42,11 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
       const { logger, openBackend } = ctx.daemon(g, {
-        gc: f.gc, firewall: f.firewall, hostName: f.hostName, underlayIp: f.underlayIp, underlayDev: f.underlayDev,
+        gc: f.gc,
+        firewall: f.firewall,
+        hostName: f.hostName,
+        underlayIp: f.underlayIp,
+        underlayDev: f.underlayDev,
       });
       await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
     });

@@ -4,7 +4,11 @@ import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 
 export function register(program: Command, ctx: CliContext): void {
-  program.command('exec').description('run a command inside a sandbox netns').argument('<sandbox>').argument('<cmd...>')
+  program
+    .command('exec')
+    .description('run a command inside a sandbox netns')
+    .argument('<sandbox>')
+    .argument('<cmd...>')
     .usage('SANDBOX -- CMD [ARG...]')
     .action(async function (this: Command, sandbox: string, argv: string[]) {
       const sb = await (await ctx.engine(globalsOf(this))).sandboxInspect(sandbox);

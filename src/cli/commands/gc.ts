@@ -5,7 +5,9 @@ import type { CliContext } from '../context';
 import { printRead } from '../output';
 
 export function register(program: Command, ctx: CliContext): void {
-  program.command('gc').description('clean up after interrupted operations and repair what the kernel lost')
+  program
+    .command('gc')
+    .description('clean up after interrupted operations and repair what the kernel lost')
     .action(async function (this: Command) {
       const g = globalsOf(this);
       const report = await (await ctx.engine(g)).gc();

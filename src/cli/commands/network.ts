@@ -1,7 +1,7 @@
 /** `cnm network create | ls | inspect | rm`. */
 import type { Command } from 'commander';
 import type { NetworkRecord } from '../../engine/records';
-import { globalsOf } from '../command-module';
+import { globalsOf, inspectNamed, onNamed, subcommand } from '../command-module';
 import type { CliContext } from '../context';
 import { formatTable, printRead } from '../output';
 import { collect, parseInteger, parseKeyValues } from '../parse';
@@ -24,7 +24,10 @@ function subnetsOf(n: NetworkRecord): string {
 }
 
 function registerCreate(network: Command, ctx: CliContext): void {
-  network.command('create').description('create a network').argument('<name>')
+  network
+    .command('create')
+    .description('create a network')
+    .argument('<name>')
     .option('--driver <driver>', 'network driver', 'bridge')
     .option('--subnet <cidr>', 'subnet (repeatable: one IPv4, one IPv6 with --ipv6)', collect, [])
     .option('--ip-range <cidr>', 'allocate addresses from this sub-range')
@@ -38,34 +41,37 @@ function registerCreate(network: Command, ctx: CliContext): void {
     .action(async function (this: Command, name: string, f: CreateFlags) {
       const engine = await ctx.engine(globalsOf(this));
       const net = await engine.networkCreate({
-        name, driver: f.driver, subnets: f.subnet, ipRange: f.ipRange, gateway: f.gateway,
-        auxAddresses: parseKeyValues('--aux-address', f.auxAddress), ipv6: !!f.ipv6, internal: !!f.internal,
+        name,
+        driver: f.driver,
+        subnets: f.subnet,
+        ipRange: f.ipRange,
+        gateway: f.gateway,
+        auxAddresses: parseKeyValues('--aux-address', f.auxAddress),
+        ipv6: !!f.ipv6,
+        internal: !!f.internal,
         mtu: f.mtu === undefined ? undefined : parseInteger('--mtu', f.mtu),
-        options: parseKeyValues('--opt', f.opt), labels: parseKeyValues('--label', f.label),
+        options: parseKeyValues('--opt', f.opt),
+        labels: parseKeyValues('--label', f.label),
       });
       ctx.stdout(`${net.id}\n`);
     });
 }
 
 function registerReads(network: Command, ctx: CliContext): void {
-  network.command('ls').alias('list').description('list networks').action(async function (this: Command) {
+  subcommand(network, 'ls', 'list networks', { alias: 'list' }).action(async function (this: Command) {
     const g = globalsOf(this);
     const engine = await ctx.engine(g);
     const [nets, counts] = [await engine.networkList(), await engine.endpointCounts()];
     const rows = nets.map((n) => [n.id.slice(0, 12), n.name, n.driver, subnetsOf(n), String(counts.get(n.id) ?? 0), n.state]);
-    printRead(ctx, g.json, nets.map((n) => ({ ...n, endpoints: counts.get(n.id) ?? 0 })),
-      () => formatTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNETS', 'ENDPOINTS', 'STATE'], rows));
+    printRead(
+      ctx,
+      g.json,
+      nets.map((n) => ({ ...n, endpoints: counts.get(n.id) ?? 0 })),
+      () => formatTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNETS', 'ENDPOINTS', 'STATE'], rows),
+    );
   });
-  network.command('inspect').description('show a network').argument('<name>').action(async function (this: Command, name: string) {
-    const g = globalsOf(this);
-    const view = await (await ctx.engine(g)).networkInspect(name);
-    // inspect is a detailed document either way, as with `docker network inspect`
-    printRead(ctx, true, view, () => '');
-  });
-  network.command('rm').alias('remove').description('remove a network').argument('<name>').action(async function (this: Command, name: string) {
-    await (await ctx.engine(globalsOf(this))).networkRemove(name);
-    ctx.stdout(`${name}\n`);
-  });
+  subcommand(network, 'inspect', 'show a network', { args: ['<name>'] }).action(inspectNamed(ctx, (e, name) => e.networkInspect(name)));
+  subcommand(network, 'rm', 'remove a network', { alias: 'remove', args: ['<name>'] }).action(onNamed(ctx, (e, name) => e.networkRemove(name)));
 }
 
 export function register(program: Command, ctx: CliContext): void {

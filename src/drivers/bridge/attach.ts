@@ -25,8 +25,13 @@ export async function attachEndpoint(deps: NetworkOpsDeps, req: AttachRequest): 
   const hostIfname = hostVethName(req.endpointId);
   return UndoStack.run(async (undo) => {
     await createVethInSandbox(deps.host, {
-      hostName: hostIfname, bridge: net.bridge, alias: endpointAlias(req.endpointId, deps.instance), mtu: net.mtu,
-      netns: req.sandbox.netns, peerName: req.ifname, peerMac: req.mac,
+      hostName: hostIfname,
+      bridge: net.bridge,
+      alias: endpointAlias(req.endpointId, deps.instance),
+      mtu: net.mtu,
+      netns: req.sandbox.netns,
+      peerName: req.ifname,
+      peerMac: req.mac,
     });
     undo.push(`delete veth ${hostIfname}`, () => deleteLinkIfExists(deps.host, hostIfname).then(() => undefined));
     await configureSandboxIface(req.sandbox.handle, { ifname: req.ifname, address: req.address, addressV6: req.addressV6 });

@@ -1,19 +1,25 @@
 /** The bridge driver: Docker's NetworkDriver verbs plus cnm's native SandboxAttacher fast path. */
-import type { Logger } from '../../core/log';
-import type { NetlinkHandle } from '../../netlink/handle';
-import type { Store } from '../../core/store';
 import { getJson, listJson } from '../../core/store';
 import type {
-  AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
-  EndpointInterface, EngineEndpointRef, JoinRequest, JoinResponse, LocalBridge, LocalBridgeInfo, LocalDriver, LocalEndpointInfo,
+  AttachRequest,
+  AttachResult,
+  CreateEndpointRequest,
+  CreateNetworkRequest,
+  DefaultRouteRequest,
+  DriverCapabilities,
+  EndpointInterface,
+  EngineEndpointRef,
+  JoinRequest,
+  JoinResponse,
+  LocalBridge,
+  LocalBridgeInfo,
+  LocalDriver,
+  LocalEndpointInfo,
   ReconcileReport,
 } from '../driver';
-import type { OwnerProbe } from '../../core/owner';
 import { attachEndpoint, canRoute, detachEndpoint, setDefaultRoute } from './attach';
-import type { EndpointDeletions } from './endpoint-deletions';
 import { createDockerEndpoint, deleteDockerEndpoint, dockerEndpointInfo, joinDockerEndpoint, leaveDockerEndpoint } from './endpoint-ops';
 import { programExternalConnectivity, revokeExternalConnectivity } from './external-connectivity';
-import type { FirewallHook } from '../firewall-hook';
 import { createBridgeNetwork, deleteBridgeNetwork, type NetworkOpsDeps } from './network-ops';
 import { parseBridgeOptions } from './options';
 import { ENDPOINTS_PREFIX, NETWORKS_PREFIX, endpointKey, loadNetwork, networkKey, type BridgeEndpointRecord, type BridgeNetworkRecord } from './records';
@@ -24,7 +30,11 @@ export type BridgeDriverDeps = NetworkOpsDeps;
 
 const bridgeInfo = (n: BridgeNetworkRecord): LocalBridgeInfo => ({ networkId: n.id, bridge: n.bridge, mtu: n.mtu, state: n.state });
 const endpointInfo = (e: BridgeEndpointRecord): LocalEndpointInfo => ({
-  id: e.id, networkId: e.networkId, mac: e.mac, address: e.address, addressV6: e.addressV6,
+  id: e.id,
+  networkId: e.networkId,
+  mac: e.mac,
+  address: e.address,
+  addressV6: e.addressV6,
 });
 
 export class BridgeDriver implements LocalDriver, LocalBridge {

@@ -42,7 +42,12 @@ export async function createDockerEndpoint(deps: NetworkOpsDeps, req: CreateEndp
     undo.push('remove endpoint record', () => deps.store.delete(key));
     undo.push(`delete veth ${rec.hostIfname}`, () => deleteLinkIfExists(deps.host, rec.hostIfname).then(() => undefined));
     await createVethInHost(deps.host, {
-      hostName: rec.hostIfname, bridge: net.bridge, alias: endpointAlias(rec.id, deps.instance), mtu: net.mtu, peerName: rec.peerName, peerMac: rec.mac,
+      hostName: rec.hostIfname,
+      bridge: net.bridge,
+      alias: endpointAlias(rec.id, deps.instance),
+      mtu: net.mtu,
+      peerName: rec.peerName,
+      peerMac: rec.mac,
     });
     await deps.store.put(key, JSON.stringify({ ...rec, state: 'ready', owner: undefined }));
     // icc=false isolates the new bridge port; with icc on, an endpoint without published ports changes no rule
@@ -96,11 +101,13 @@ export async function deleteDockerEndpoint(deps: NetworkOpsDeps, networkId: stri
     await deps.store.delete(key);
   };
   if (!deps.deletions) return finish();
-  deps.deletions.start(networkId, ep.id, () => finish().catch(async (err: unknown) => {
-    // nobody waits for this answer: say it, and hand the record to gc (no owner counts as abandoned)
-    deps.log.warn(`could not delete veth ${ep.hostIfname} of endpoint ${ep.id}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
-    await deps.store.put(key, JSON.stringify({ ...deleting, owner: undefined })).catch(() => undefined);
-  }));
+  deps.deletions.start(networkId, ep.id, () =>
+    finish().catch(async (err: unknown) => {
+      // nobody waits for this answer: say it, and hand the record to gc (no owner counts as abandoned)
+      deps.log.warn(`could not delete veth ${ep.hostIfname} of endpoint ${ep.id}: ${errorMessage(err)}; run \`cnm gc\` to retry`);
+      await deps.store.put(key, JSON.stringify({ ...deleting, owner: undefined })).catch(() => undefined);
+    }),
+  );
 }
 
 export async function dockerEndpointInfo(deps: NetworkOpsDeps, networkId: string, endpointId: string): Promise<Record<string, unknown>> {

@@ -17,7 +17,10 @@ async function loadOwnEndpoint(deps: NetworkOpsDeps, networkId: string, endpoint
 }
 
 export async function programExternalConnectivity(
-  deps: NetworkOpsDeps, networkId: string, endpointId: string, options: Record<string, unknown>,
+  deps: NetworkOpsDeps,
+  networkId: string,
+  endpointId: string,
+  options: Record<string, unknown>,
 ): Promise<void> {
   const ep = await loadOwnEndpoint(deps, networkId, endpointId);
   const net = await loadNetwork(deps.store, networkId);

@@ -54,7 +54,10 @@ export function networkRecordFrom(req: CreateNetworkRequest, owner: BridgeNetwor
 
 async function claimRecord(store: Store, rec: BridgeNetworkRecord): Promise<void> {
   const ok = await store.txn({
-    compare: [{ key: networkKey(rec.id), modRevision: 0 }, { key: bridgeNameKey(rec.bridge), modRevision: 0 }],
+    compare: [
+      { key: networkKey(rec.id), modRevision: 0 },
+      { key: bridgeNameKey(rec.bridge), modRevision: 0 },
+    ],
     success: [
       { type: 'put', key: networkKey(rec.id), value: JSON.stringify(rec) },
       { type: 'put', key: bridgeNameKey(rec.bridge), value: rec.id },
@@ -69,7 +72,10 @@ async function claimRecord(store: Store, rec: BridgeNetworkRecord): Promise<void
 async function releaseRecord(store: Store, rec: BridgeNetworkRecord): Promise<void> {
   await store.txn({
     compare: [],
-    success: [{ type: 'delete', key: networkKey(rec.id) }, { type: 'delete', key: bridgeNameKey(rec.bridge) }],
+    success: [
+      { type: 'delete', key: networkKey(rec.id) },
+      { type: 'delete', key: bridgeNameKey(rec.bridge) },
+    ],
   });
 }
 

@@ -60,9 +60,18 @@ async function reconcileNetworks(deps: NetworkOpsDeps, links: Map<string, Link>,
   const known = new Set<string>();
   for (const { value: net } of await listJson<BridgeNetworkRecord>(deps.store, NETWORKS_PREFIX)) {
     if (net.state === 'creating' || net.state === 'deleting') {
-      if (!isAbandoned(deps.owner, net.owner)) { known.add(net.id); continue; }
+      if (!isAbandoned(deps.owner, net.owner)) {
+        known.add(net.id);
+        continue;
+      }
       await deleteLinkIfExists(deps.host, net.bridge);
-      await deps.store.txn({ compare: [], success: [{ type: 'delete', key: networkKey(net.id) }, { type: 'delete', key: bridgeNameKey(net.bridge) }] });
+      await deps.store.txn({
+        compare: [],
+        success: [
+          { type: 'delete', key: networkKey(net.id) },
+          { type: 'delete', key: bridgeNameKey(net.bridge) },
+        ],
+      });
       report.actions.push(`removed unfinished bridge network ${net.id} (${net.state}, bridge ${net.bridge})`);
       continue;
     }
@@ -80,7 +89,10 @@ async function reconcileDockerEndpoints(deps: NetworkOpsDeps, links: Map<string,
   const known = new Set<string>();
   for (const { value: ep } of await listJson<BridgeEndpointRecord>(deps.store, ENDPOINTS_PREFIX)) {
     if (ep.state === 'creating' || ep.state === 'deleting') {
-      if (!isAbandoned(deps.owner, ep.owner)) { known.add(ep.id); continue; }
+      if (!isAbandoned(deps.owner, ep.owner)) {
+        known.add(ep.id);
+        continue;
+      }
       await deleteLinkIfExists(deps.host, ep.hostIfname);
       await deps.store.delete(endpointKey(ep.id));
       report.actions.push(`removed unfinished endpoint ${ep.id} (${ep.state})`);
@@ -95,7 +107,6 @@ async function reconcileDockerEndpoints(deps: NetworkOpsDeps, links: Map<string,
   }
   return known;
 }
-
 
 /** Delete kernel objects cnm made that no record (driver networks, driver or engine endpoints) knows. */
 async function removeOrphanLinks(deps: NetworkOpsDeps, links: Link[], networks: Set<string>, endpoints: Set<string>, report: ReconcileReport): Promise<void> {

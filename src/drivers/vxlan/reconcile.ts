@@ -11,7 +11,9 @@ import { findVxlanNetwork } from './records';
 import { ensureLocalSegment, releaseLocalSegment, type VxlanDeps } from './segment';
 
 export async function reconcileVxlanDriver(
-  deps: VxlanDeps, engineEndpoints: Set<string>, onSegmentChanged?: (vni: number) => void,
+  deps: VxlanDeps,
+  engineEndpoints: Set<string>,
+  onSegmentChanged?: (vni: number) => void,
 ): Promise<{ actions: string[] }> {
   const actions: string[] = [];
   const dockerEndpoints = new Set((await deps.bridge.dockerEndpoints()).map((e) => e.id));

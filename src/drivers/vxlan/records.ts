@@ -27,7 +27,10 @@ export async function loadVxlanNetwork(store: Store, id: string): Promise<VxlanN
 
 async function tryClaim(store: Store, rec: VxlanNetworkRecord): Promise<boolean> {
   return store.txn({
-    compare: [{ key: clusterKeys.vni(rec.vni), modRevision: 0 }, { key: clusterKeys.network(rec.id), modRevision: 0 }],
+    compare: [
+      { key: clusterKeys.vni(rec.vni), modRevision: 0 },
+      { key: clusterKeys.network(rec.id), modRevision: 0 },
+    ],
     success: [
       { type: 'put', key: clusterKeys.vni(rec.vni), value: rec.id },
       { type: 'put', key: clusterKeys.network(rec.id), value: JSON.stringify(rec) },
@@ -44,7 +47,10 @@ export async function claimVxlanNetwork(store: Store, rec: Omit<VxlanNetworkReco
     const full = { ...rec, vni };
     if (await tryClaim(store, full)) return full;
     const holder = await store.get(clusterKeys.vni(vni));
-    if (holder) throw new ConflictError(`VNI ${vni} is already used by network ${holder.value}`, { hint: 'choose another --opt vxlan.id, or leave it out to get a free one' });
+    if (holder)
+      throw new ConflictError(`VNI ${vni} is already used by network ${holder.value}`, {
+        hint: 'choose another --opt vxlan.id, or leave it out to get a free one',
+      });
     throw new ConflictError(`network ${rec.id} already exists in the vxlan driver`);
   }
   for (let attempt = 0; attempt < 1000; attempt++) {

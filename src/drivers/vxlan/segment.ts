@@ -47,7 +47,7 @@ export async function segmentMtu(deps: VxlanDeps, rec: VxlanNetworkRecord): Prom
   const me = await requireHost(deps.store, deps.hostName);
   const underlayDev = rec.device ?? me.underlayDev;
   const link = await deps.host.linkByName(underlayDev);
-  if (!link) throw new NotFoundError('underlay interface', underlayDev, { hint: 'check --opt vxlan.device or the daemon\'s --underlay-dev' });
+  if (!link) throw new NotFoundError('underlay interface', underlayDev, { hint: "check --opt vxlan.device or the daemon's --underlay-dev" });
   let local = me.underlayIp;
   if (rec.local) {
     // a forced source address only applies on the host that has it
@@ -71,7 +71,10 @@ export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecor
       await deps.bridge.createNetwork({
         networkId: rec.id,
         options: { 'bridge.name': segmentBridgeName(rec.vni), mtu: String(mtu) },
-        ipv4Data: ipamData(rec, 4), ipv6Data: ipamData(rec, 6), internal: rec.internal, enableIPv6: rec.ipv6,
+        ipv4Data: ipamData(rec, 4),
+        ipv6Data: ipamData(rec, 6),
+        internal: rec.internal,
+        enableIPv6: rec.ipv6,
       });
       undo.push(`remove the local bridge of vxlan network ${rec.id}`, () => deps.bridge.deleteNetwork(rec.id));
       bridge = await deps.bridge.localBridge(rec.id);
@@ -80,8 +83,18 @@ export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecor
     if (!(await deps.host.linkByName(vxlanDevice))) {
       // learning off: remote MACs come only from the FDB entries cnm programs; proxy: ARP/NDP answered locally
       await deps.host.linkAdd({
-        kind: 'vxlan', name: vxlanDevice, vni: rec.vni, port: rec.port, local, device: underlayDev, learning: false, proxy: true,
-        master: bridge.bridge, mtu, alias: vxlanAlias(rec.id, deps.instance), up: true,
+        kind: 'vxlan',
+        name: vxlanDevice,
+        vni: rec.vni,
+        port: rec.port,
+        local,
+        device: underlayDev,
+        learning: false,
+        proxy: true,
+        master: bridge.bridge,
+        mtu,
+        alias: vxlanAlias(rec.id, deps.instance),
+        up: true,
       });
     }
     return { bridge, vxlanDevice, mtu: bridge.mtu ?? mtu };

@@ -35,9 +35,7 @@ function mismatch(seg: VxlanNetworkRecord, want: SegmentSpec): string | undefine
  * the segment's subnet, gateway, port or internal flag differ (naming both), or when this host already joined it
  * under another id.
  */
-export async function joinSharedSegment(
-  store: Store, spec: SegmentSpec, vni: number, networkId: string, host: string,
-): Promise<VxlanNetworkRecord> {
+export async function joinSharedSegment(store: Store, spec: SegmentSpec, vni: number, networkId: string, host: string): Promise<VxlanNetworkRecord> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const holder = await store.get(clusterKeys.vni(vni));
     if (!holder) {
@@ -81,7 +79,10 @@ export async function joinSharedSegment(
     }
     const next: VxlanNetworkRecord = { ...seg, members: { ...seg.members, [networkId]: host } };
     const ok = await store.txn({
-      compare: [{ key: clusterKeys.network(seg.id), modRevision: kv.modRevision }, { key: clusterKeys.alias(networkId), modRevision: 0 }],
+      compare: [
+        { key: clusterKeys.network(seg.id), modRevision: kv.modRevision },
+        { key: clusterKeys.alias(networkId), modRevision: 0 },
+      ],
       success: [
         { type: 'put', key: clusterKeys.network(seg.id), value: JSON.stringify(next) },
         { type: 'put', key: clusterKeys.alias(networkId), value: seg.id },
@@ -113,14 +114,14 @@ export async function leaveSharedSegment(store: Store, networkId: string): Promi
       compare: [{ key: clusterKeys.network(seg.id), modRevision: kv.modRevision }],
       success: last
         ? [
-          { type: 'delete', key: clusterKeys.network(seg.id) },
-          { type: 'delete', key: clusterKeys.vni(seg.vni) },
-          { type: 'delete', key: clusterKeys.alias(networkId) },
-        ]
+            { type: 'delete', key: clusterKeys.network(seg.id) },
+            { type: 'delete', key: clusterKeys.vni(seg.vni) },
+            { type: 'delete', key: clusterKeys.alias(networkId) },
+          ]
         : [
-          { type: 'put', key: clusterKeys.network(seg.id), value: JSON.stringify({ ...seg, members }) },
-          { type: 'delete', key: clusterKeys.alias(networkId) },
-        ],
+            { type: 'put', key: clusterKeys.network(seg.id), value: JSON.stringify({ ...seg, members }) },
+            { type: 'delete', key: clusterKeys.alias(networkId) },
+          ],
     });
     if (ok) return last;
   }

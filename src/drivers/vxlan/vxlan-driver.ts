@@ -10,10 +10,7 @@ import { KeyedMutex } from '../../core/keyed-mutex';
 import { loadHost } from '../../cluster/host-registry';
 import { clusterKeys, VXLAN_ENDPOINTS_PREFIX, parseEndpointKey, type ClusterEndpointRecord, type VxlanNetworkRecord } from '../../cluster/records';
 import { listJson } from '../../core/store';
-import type {
-  AttachRequest, AttachResult, CreateEndpointRequest, CreateNetworkRequest, DefaultRouteRequest, DriverCapabilities,
-  EndpointInterface, EngineEndpointRef, JoinRequest, JoinResponse, LocalDriver, ReconcileReport,
-} from '../driver';
+import type * as api from '../driver';
 import { parseVxlanOptions, segmentBridgeName, vxlanDeviceName } from './options';
 import { claimVxlanNetwork, findVxlanNetwork, loadVxlanNetwork, releaseVxlanNetwork } from './records';
 import { reconcileVxlanDriver } from './reconcile';
@@ -27,18 +24,21 @@ export interface VxlanDriverOptions {
   onSegmentChanged?: (vni: number) => void;
 }
 
-export class VxlanDriver implements LocalDriver {
+export class VxlanDriver implements api.LocalDriver {
   readonly type = 'vxlan';
   /** per-network: a lazy setup must not race the teardown of the same segment in this process */
   private readonly locks = new KeyedMutex();
 
-  constructor(private readonly deps: VxlanDeps, private readonly opts: VxlanDriverOptions) {}
+  constructor(
+    private readonly deps: VxlanDeps,
+    private readonly opts: VxlanDriverOptions,
+  ) {}
 
   get instance(): string {
     return this.deps.instance;
   }
 
-  capabilities(): DriverCapabilities {
+  capabilities(): api.DriverCapabilities {
     // a non-swarm dockerd refuses scope "global" (shared/docs/dockerd-facts.md): every host creates its own copy
     return { scope: 'local', connectivityScope: 'global' };
   }
@@ -59,14 +59,20 @@ export class VxlanDriver implements LocalDriver {
     }
   }
 
-  async createNetwork(req: CreateNetworkRequest): Promise<void> {
+  async createNetwork(req: api.CreateNetworkRequest): Promise<void> {
     this.requireCluster();
     const opts = parseVxlanOptions(req.options);
     if (req.ipv4Data.length > 1 || req.ipv6Data.length > 1) throw new ConflictError('the vxlan driver takes one subnet per address family');
     const rec: Omit<VxlanNetworkRecord, 'vni' | 'members'> = {
-      id: req.networkId, port: opts.port, device: opts.device, local: opts.local, mtu: opts.mtu,
-      gatewayV4: req.ipv4Data[0]?.gateway || undefined, gatewayV6: req.ipv6Data[0]?.gateway || undefined,
-      subnets: [...req.ipv4Data, ...req.ipv6Data].map((d) => d.pool), internal: req.internal ?? false,
+      id: req.networkId,
+      port: opts.port,
+      device: opts.device,
+      local: opts.local,
+      mtu: opts.mtu,
+      gatewayV4: req.ipv4Data[0]?.gateway || undefined,
+      gatewayV6: req.ipv6Data[0]?.gateway || undefined,
+      subnets: [...req.ipv4Data, ...req.ipv6Data].map((d) => d.pool),
+      internal: req.internal ?? false,
       ipv6: req.enableIPv6 ?? req.ipv6Data.length > 0,
     };
     if (!req.perHostId) {
@@ -151,11 +157,14 @@ export class VxlanDriver implements LocalDriver {
     });
   }
 
-  attach(req: AttachRequest): Promise<AttachResult> {
+  attach(req: api.AttachRequest): Promise<api.AttachResult> {
     return this.joinSegment(req.networkId, async (rec) => {
       const res = await this.deps.bridge.attach(req);
       await this.publish(rec, {
-        id: req.endpointId, mac: req.mac, ipv4: req.address && addrOf(req.address), ipv6: req.addressV6 && addrOf(req.addressV6),
+        id: req.endpointId,
+        mac: req.mac,
+        ipv4: req.address && addrOf(req.address),
+        ipv6: req.addressV6 && addrOf(req.addressV6),
       }).catch(async (err) => {
         await this.deps.bridge.detach(req.networkId, req.endpointId);
         throw err;
@@ -168,7 +177,7 @@ export class VxlanDriver implements LocalDriver {
     return this.leaveSegment(networkId, endpointId, () => this.deps.bridge.detach(networkId, endpointId));
   }
 
-  setDefaultRoute(req: DefaultRouteRequest): Promise<boolean> {
+  setDefaultRoute(req: api.DefaultRouteRequest): Promise<boolean> {
     return this.deps.bridge.setDefaultRoute(req);
   }
 
@@ -188,15 +197,23 @@ export class VxlanDriver implements LocalDriver {
       hosts[value.host] = (hosts[value.host] ?? 0) + 1;
     }
     return {
-      vni: rec.vni, port: rec.port, mtu, mtuSource: rec.mtu !== undefined ? 'option' : 'underlay MTU - 50',
-      host: this.deps.hostName, bridge: segmentBridgeName(rec.vni), vxlanDevice: vxlanDeviceName(rec.vni),
-      localSegment: !!local, state: local?.state, endpointsPerHost: hosts, ...(rec.device ? { underlayDevice: rec.device } : {}),
+      vni: rec.vni,
+      port: rec.port,
+      mtu,
+      mtuSource: rec.mtu !== undefined ? 'option' : 'underlay MTU - 50',
+      host: this.deps.hostName,
+      bridge: segmentBridgeName(rec.vni),
+      vxlanDevice: vxlanDeviceName(rec.vni),
+      localSegment: !!local,
+      state: local?.state,
+      endpointsPerHost: hosts,
+      ...(rec.device ? { underlayDevice: rec.device } : {}),
     };
   }
 
   // Docker verbs: the same lazy segment, then the bridge driver's endpoint handling.
 
-  createEndpoint(req: CreateEndpointRequest): Promise<EndpointInterface | undefined> {
+  createEndpoint(req: api.CreateEndpointRequest): Promise<api.EndpointInterface | undefined> {
     return this.joinSegment(req.networkId, async (rec) => {
       try {
         const created = await this.deps.bridge.createEndpoint(req);
@@ -219,7 +236,7 @@ export class VxlanDriver implements LocalDriver {
     return this.deps.bridge.endpointOperInfo(networkId, endpointId);
   }
 
-  join(req: JoinRequest): Promise<JoinResponse> {
+  join(req: api.JoinRequest): Promise<api.JoinResponse> {
     return this.deps.bridge.join(req);
   }
 
@@ -242,12 +259,12 @@ export class VxlanDriver implements LocalDriver {
     });
   }
 
-  reconcile(engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+  reconcile(engineEndpoints: readonly api.EngineEndpointRef[]): Promise<api.ReconcileReport> {
     return reconcileVxlanDriver(this.deps, new Set(engineEndpoints.map((e) => e.id)), this.opts.onSegmentChanged);
   }
 
   /** The ports of a local segment are the bridge driver's: its repairPorts covers them. */
-  async repairPorts(_engineEndpoints: readonly EngineEndpointRef[]): Promise<ReconcileReport> {
+  async repairPorts(_engineEndpoints: readonly api.EngineEndpointRef[]): Promise<api.ReconcileReport> {
     return { actions: [] };
   }
 }

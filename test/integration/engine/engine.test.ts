@@ -29,8 +29,16 @@ describe('engine on the real kernel (cnm CLI)', function () {
     for (const n of ['na', 'nb']) await run.cnm('network', 'rm', `${p}${n}`);
     await forceClean(p, bridges);
     run.removeStateDir();
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(p)), [], 'no netns left');
-    assert.deepEqual(hostLinks().filter((n) => n.startsWith(p)), [], 'no link left');
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(p)),
+      [],
+      'no netns left',
+    );
+    assert.deepEqual(
+      hostLinks().filter((n) => n.startsWith(p)),
+      [],
+      'no link left',
+    );
     assert.deepEqual(linksOfInstance(instance), [], 'no link made by this run left');
   });
 
@@ -45,7 +53,10 @@ describe('engine on the real kernel (cnm CLI)', function () {
 
   it('two sandboxes on one bridge exchange TCP data in both directions', async () => {
     await twoOnOneBridge();
-    for (const [srv, cli, ip] of [[`${p}s1`, `${p}s2`, '10.213.0.11'], [`${p}s2`, `${p}s1`, '10.213.0.12']]) {
+    for (const [srv, cli, ip] of [
+      [`${p}s1`, `${p}s2`, '10.213.0.11'],
+      [`${p}s2`, `${p}s1`, '10.213.0.12'],
+    ]) {
       const server = await startEchoServer(srv, ip, 7070);
       try {
         assert.equal(await tcpRequest(cli, ip, 7070, `hello-from-${cli}`), `pong:hello-from-${cli}`);
@@ -149,6 +160,9 @@ describe('engine on the real kernel (cnm CLI)', function () {
     assert.match(r.stderr, /^cnm: .*10\.218\.0\.1/);
     const s = await run.cnm('sandbox', 'create', '../escape');
     assert.equal(s.code, 2);
-    assert.deepEqual(netnsNames().filter((n) => n.includes('escape')), []);
+    assert.deepEqual(
+      netnsNames().filter((n) => n.includes('escape')),
+      [],
+    );
   });
 });

@@ -20,7 +20,14 @@ const UPLINK = '198.18.77.1';
 const OUTSIDE = '198.18.77.2';
 
 function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => { try { accessSync(join(d, cmd)); return true; } catch { return false; } });
+  return (process.env.PATH ?? '').split(':').some((d) => {
+    try {
+      accessSync(join(d, cmd));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A server in `ns` that answers each connection with the peer address it saw (to check masquerade). */
@@ -43,7 +50,8 @@ describe('engine firewall on the real kernel (cnm CLI in a netns playing the hos
 
   async function cnm(...args: string[]): Promise<string> {
     const r = await run('nsenter', [`--net=/run/netns/${host}`, '--', process.execPath, CNM, '--state-dir', stateDir, ...args], {
-      timeout: 30_000, env: { ...process.env, CNM_FIREWALL: 'on' },
+      timeout: 30_000,
+      env: { ...process.env, CNM_FIREWALL: 'on' },
     }).catch((e: { stderr?: string; code?: number }) => {
       throw new Error(`cnm ${args.join(' ')} exited ${e.code}: ${e.stderr}`);
     });
@@ -94,7 +102,11 @@ describe('engine firewall on the real kernel (cnm CLI in a netns playing the hos
     await forceClean(p, []);
     rmSync(stateDir, { recursive: true, force: true });
     assert.equal(left, '', 'the inet cnm table is removed with the last network');
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(p)), [], 'no netns left');
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(p)),
+      [],
+      'no netns left',
+    );
   });
 
   it('publishes a TCP port to the host (127.0.0.1, the gateway) and the outside, and disconnect removes it', async () => {
@@ -103,7 +115,10 @@ describe('engine firewall on the real kernel (cnm CLI in a netns playing the hos
     assert.match(t, /tcp dport 18080 dnat ip to 10\.252\.7\.2:8080/);
     assert.match(t, /ip saddr 10\.252\.7\.0\/24 oifname != "[^"]+" masquerade/);
     const inspect = JSON.parse(await cnm('network', 'inspect', `${p}n`));
-    assert.deepEqual(inspect.firewall.published[0].bindings.map((b: { hostPort: number }) => b.hostPort), [18080, 18081]);
+    assert.deepEqual(
+      inspect.firewall.published[0].bindings.map((b: { hostPort: number }) => b.hostPort),
+      [18080, 18081],
+    );
     assert.equal(await viaPublished(host, '127.0.0.1', 18080), 'pong:hi');
     assert.equal(await viaPublished(host, GATEWAY, 18081), 'pong:hi');
     assert.equal(await viaPublished(out, UPLINK, 18081), 'pong:hi');
@@ -116,8 +131,11 @@ describe('engine firewall on the real kernel (cnm CLI in a netns playing the hos
     await cnm('connect', `${p}n`, `${p}s`);
     const stop = await startWhoAmI(out, OUTSIDE, 7070);
     try {
-      const r = await inNetns(`${p}s`, [process.execPath, '-e',
-        `require('net').connect(7070,'${OUTSIDE}').on('data',d=>process.stdout.write(String(d))).on('error',e=>process.stdout.write('ERR:'+e.code))`]);
+      const r = await inNetns(`${p}s`, [
+        process.execPath,
+        '-e',
+        `require('net').connect(7070,'${OUTSIDE}').on('data',d=>process.stdout.write(String(d))).on('error',e=>process.stdout.write('ERR:'+e.code))`,
+      ]);
       assert.equal(r.stdout, `from:${UPLINK}`);
     } finally {
       stop();

@@ -19,13 +19,20 @@ describe('sandbox interfaces and IPv6 on the real kernel (cnm CLI)', function ()
     for (const n of ['n4', 'n6']) await run.cnm('network', 'rm', `${p}${n}`);
     await forceClean(p, [`${p}4`, `${p}6`]);
     run.removeStateDir();
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(p)), [], 'no netns left');
-    assert.deepEqual(hostLinks().filter((n) => n.startsWith(p)), [], 'no link left');
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(p)),
+      [],
+      'no netns left',
+    );
+    assert.deepEqual(
+      hostLinks().filter((n) => n.startsWith(p)),
+      [],
+      'no link left',
+    );
     assert.deepEqual(linksOfInstance(instance), [], 'no link made by this run left');
   });
 
-  const sysctl = async (sb: string, ifname: string) =>
-    (await inNetns(sb, ['cat', `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`])).stdout.trim();
+  const sysctl = async (sb: string, ifname: string) => (await inNetns(sb, ['cat', `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`])).stdout.trim();
   const inet6 = async (sb: string, ifname: string) => (await inNetns(sb, ['ip', '-6', '-o', 'addr', 'show', 'dev', ifname])).stdout;
 
   it('gives an interface on an IPv4-only network no IPv6 at all, and one on a dual-stack network its IPv6 addresses', async () => {

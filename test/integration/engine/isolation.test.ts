@@ -16,7 +16,14 @@ import { startEchoServer, tcpRequest } from './tcp';
 
 const run = promisify(execFile);
 const onPath = (cmd: string) =>
-  (process.env.PATH ?? '').split(':').some((d) => { try { accessSync(join(d, cmd)); return true; } catch { return false; } });
+  (process.env.PATH ?? '').split(':').some((d) => {
+    try {
+      accessSync(join(d, cmd));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
 describe('isolation between networks on the real kernel (cnm CLI in a netns playing the host)', function () {
   this.timeout(90_000);
@@ -27,10 +34,11 @@ describe('isolation between networks on the real kernel (cnm CLI in a netns play
   /** `cnm` inside the host netns, with the firewall on (the default) or off (CNM_FIREWALL=off). */
   async function cnm(firewall: boolean, ...args: string[]): Promise<string> {
     const env = { ...process.env, CNM_FIREWALL: firewall ? 'on' : 'off' };
-    const r = await run('nsenter', [`--net=/run/netns/${host}`, '--', process.execPath, CNM, '--state-dir', stateDir, ...args], { timeout: 30_000, env })
-      .catch((e: { stderr?: string; code?: number }) => {
+    const r = await run('nsenter', [`--net=/run/netns/${host}`, '--', process.execPath, CNM, '--state-dir', stateDir, ...args], { timeout: 30_000, env }).catch(
+      (e: { stderr?: string; code?: number }) => {
         throw new Error(`cnm ${args.join(' ')} exited ${e.code}: ${e.stderr}`);
-      });
+      },
+    );
     return r.stdout;
   }
 
@@ -74,7 +82,11 @@ describe('isolation between networks on the real kernel (cnm CLI in a netns play
     await run('ip', ['netns', 'del', host]).catch(() => undefined);
     await forceClean(p, []);
     rmSync(stateDir, { recursive: true, force: true });
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(p)), [], 'no netns left');
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(p)),
+      [],
+      'no netns left',
+    );
   });
 
   it('two different networks cannot reach each other, with forwarding off and with it on (the firewall isolates them)', async () => {

@@ -170,7 +170,10 @@ describe('NftFirewall in a netns that plays the host', function () {
   it('publishes on a host IP the host has and rejects one it does not have, naming it', async () => {
     await topo.serve('b', 'tcp', 80);
     const on = (hostIp: string) => ep('b', B_IP, { published: [{ proto: 'tcp', hostIp, hostPort: 8082, containerPort: 80 }] });
-    await assert.rejects(fw.apply(state([net1()], [on('1.2.3.4')])), (err: unknown) => err instanceof InvalidArgumentError && /host IP 1\.2\.3\.4 /.test(err.message));
+    await assert.rejects(
+      fw.apply(state([net1()], [on('1.2.3.4')])),
+      (err: unknown) => err instanceof InvalidArgumentError && /host IP 1\.2\.3\.4 /.test(err.message),
+    );
     await fw.apply(state([net1()], [on(HOST_UPLINK)]));
     assert.equal(await topo.ask('out', 'tcp', HOST_UPLINK, 8082), OUTSIDE);
   });

@@ -46,7 +46,10 @@ export class Topology {
       await ip('-n', this.ns(role), 'link', 'set', 'lo', 'up');
     }
     const h = this.ns('host');
-    for (const [br, gw] of [['br1', `${GW1}/24`], ['br2', '10.71.2.1/24']]) {
+    for (const [br, gw] of [
+      ['br1', `${GW1}/24`],
+      ['br2', '10.71.2.1/24'],
+    ]) {
       await ip('-n', h, 'link', 'add', br, 'type', 'bridge');
       await ip('-n', h, 'addr', 'add', gw, 'dev', br);
       await ip('-n', h, 'link', 'set', br, 'up');

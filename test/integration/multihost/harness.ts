@@ -15,7 +15,11 @@ import { startEtcd, type EtcdServer } from '../../helpers/etcd-server';
 const pexec = promisify(execFile);
 export const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
 
-export interface Result { code: number; stdout: string; stderr: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
   try {
@@ -36,12 +40,25 @@ export async function must(cmd: string, args: string[], opts: { env?: NodeJS.Pro
 export class SimHost {
   daemon?: ChildProcess;
   daemonLog = '';
-  constructor(readonly cluster: SimCluster, readonly index: number) {}
-  get name(): string { return `h${this.index}`; }
-  get netns(): string { return `${this.cluster.prefix}h${this.index}`; }
-  get ip(): string { return `${this.cluster.subnet}.${this.index}`; }
-  get stateDir(): string { return path.join(this.cluster.tmp, this.name); }
-  get socket(): string { return path.join(this.cluster.tmp, `${this.name}.sock`); }
+  constructor(
+    readonly cluster: SimCluster,
+    readonly index: number,
+  ) {}
+  get name(): string {
+    return `h${this.index}`;
+  }
+  get netns(): string {
+    return `${this.cluster.prefix}h${this.index}`;
+  }
+  get ip(): string {
+    return `${this.cluster.subnet}.${this.index}`;
+  }
+  get stateDir(): string {
+    return path.join(this.cluster.tmp, this.name);
+  }
+  get socket(): string {
+    return path.join(this.cluster.tmp, `${this.name}.sock`);
+  }
 
   private env(): NodeJS.ProcessEnv {
     return { ...process.env, CNM_FIREWALL: 'off', CNM_HOST_NAME: this.name };
@@ -69,10 +86,13 @@ export class SimHost {
 
   async startDaemon(): Promise<void> {
     const child = spawn('nsenter', this.argv(['daemon', '--socket', this.socket, '--host-name', this.name, '--underlay-ip', this.ip]), {
-      env: this.env(), stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.daemon = child;
-    const onData = (d: Buffer): void => { this.daemonLog = (this.daemonLog + d.toString()).slice(-8000); };
+    const onData = (d: Buffer): void => {
+      this.daemonLog = (this.daemonLog + d.toString()).slice(-8000);
+    };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     const deadline = Date.now() + 20_000;
@@ -97,7 +117,11 @@ export class SimHost {
   /** `bridge fdb show dev <dev>` remote entries as "mac dst". */
   async fdb(dev: string): Promise<string[]> {
     const r = await this.inHost('bridge', ['fdb', 'show', 'dev', dev]);
-    return r.stdout.split('\n').map((l) => /^(\S+) dst (\S+)/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => `${m[1]} ${m[2]}`);
+    return r.stdout
+      .split('\n')
+      .map((l) => /^(\S+) dst (\S+)/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => `${m[1]} ${m[2]}`);
   }
 }
 
@@ -109,7 +133,9 @@ export class SimCluster {
   etcd?: EtcdServer;
   private readonly sandboxes = new Set<string>();
 
-  get bridge(): string { return `${this.prefix}ul`; }
+  get bridge(): string {
+    return `${this.prefix}ul`;
+  }
 
   async start(n: number): Promise<void> {
     await must('ip', ['link', 'add', this.bridge, 'type', 'bridge']);

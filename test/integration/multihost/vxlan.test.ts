@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { etcdUnavailableReason } from '../../helpers/etcd-server';
 import { SimCluster, type SimHost } from './harness';
 
-interface Endpoint { address: string; mac: string }
+interface Endpoint {
+  address: string;
+  mac: string;
+}
 
 describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
   this.timeout(180_000);
@@ -59,13 +62,19 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     assert.ok(await c.ping(a1, ip(a2)), 'h1 -> h2');
     assert.ok(await c.ping(a2, ip(a3)), 'h2 -> h3');
     assert.ok(await c.ping(a3, ip(a1)), 'h3 -> h1');
-    const server = c.inSandbox(a2, process.execPath, ['-e', `
+    const server = c.inSandbox(a2, process.execPath, [
+      '-e',
+      `
       const s = require('net').createServer((k) => { let n = 0; k.on('data', (d) => { n += d.length; }); k.on('end', () => { k.end(String(n)); s.close(); }); });
-      s.listen(7777, '${ip(a2)}');`]);
+      s.listen(7777, '${ip(a2)}');`,
+    ]);
     await new Promise((r) => setTimeout(r, 500));
-    const client = await c.inSandbox(a1, process.execPath, ['-e', `
+    const client = await c.inSandbox(a1, process.execPath, [
+      '-e',
+      `
       const k = require('net').connect(7777, '${ip(a2)}', () => { k.end(Buffer.alloc(1 << 20, 7)); });
-      let out = ''; k.on('data', (d) => { out += d; }); k.on('end', () => console.log(out));`]);
+      let out = ''; k.on('data', (d) => { out += d; }); k.on('end', () => console.log(out));`,
+    ]);
     assert.equal(client.stdout.trim(), String(1 << 20), `1 MiB crossed: ${client.stderr}`);
     assert.equal((await server).code, 0);
   });
@@ -85,7 +94,7 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     assert.ok(await c.ping(b2, ip(b3)), 'b works across hosts');
     assert.equal(await c.ping(`${c.prefix}a1`, ip(b3)), false, 'a cannot reach b');
     const fdbA = await h3.fdb(`cnm-vx${vni}`);
-    assert.ok(!fdbA.some((e) => e.startsWith(ep.get(b2)!.mac)), 'b\'s MACs are not on a\'s device');
+    assert.ok(!fdbA.some((e) => e.startsWith(ep.get(b2)!.mac)), "b's MACs are not on a's device");
   });
 
   it('allocates addresses concurrently on 3 hosts without collisions', async () => {
@@ -99,7 +108,10 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
 
   it('a killed daemon disturbs no traffic between the others; its entries vanish once its lease expires', async () => {
     const dev = `cnm-vx${vni}`;
-    assert.ok((await h1.fdb(dev)).some((e) => e.endsWith(h3.ip)), 'h3 is programmed on h1');
+    assert.ok(
+      (await h1.fdb(dev)).some((e) => e.endsWith(h3.ip)),
+      'h3 is programmed on h1',
+    );
     const pinging = c.inSandbox(`${c.prefix}a1`, 'ping', ['-c', '40', '-i', '0.2', '-q', ip(`${c.prefix}a2`)], 60_000);
     await h3.stopDaemon('SIGKILL');
     const deadline = Date.now() + 15_000;
@@ -109,7 +121,8 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     }
     assert.ok(!(await h2.fdb(dev)).some((e) => e.endsWith(h3.ip)), 'and from h2');
     const p = await pinging;
-    if (!/ 0% packet loss/.test(p.stdout)) console.error('diagnostics: fdb h1', await h1.fdb(dev), 'fdb h2', await h2.fdb(dev), 'log h1', h1.daemonLog, 'log h2', h2.daemonLog);
+    if (!/ 0% packet loss/.test(p.stdout))
+      console.error('diagnostics: fdb h1', await h1.fdb(dev), 'fdb h2', await h2.fdb(dev), 'log h1', h1.daemonLog, 'log h2', h2.daemonLog);
     assert.match(p.stdout, / 0% packet loss/, `h1 <-> h2 unaffected: ${p.stdout}`);
     await h3.startDaemon();
     const back = Date.now() + 10_000;
@@ -131,7 +144,7 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     assert.deepEqual((await h2.fdb(dev)).sort(), before);
   });
 
-  it('tears a host\'s segment down when its last endpoint leaves, and refuses rm while any host uses the network', async () => {
+  it("tears a host's segment down when its last endpoint leaves, and refuses rm while any host uses the network", async () => {
     const rm = await h1.cnm('network', 'rm', `${c.prefix}b`);
     assert.notEqual(rm.code, 0);
     assert.match(rm.stderr, /endpoint\(s\) on its hosts/);

@@ -68,7 +68,10 @@ describe('WorkerLinkDeleter on the kernel (root)', function () {
     for (const n of names) await h!.linkAdd({ kind: 'veth', name: n, peer: { name: `${n}p` } });
     const results = await Promise.all([...names, 'vdelmissing'].map((n) => deleter!.deleteLink(n)));
     assert.deepEqual(results, [...names.map(() => true), false]);
-    assert.deepEqual((await h!.linkList()).map((l) => l.name), ['lo']);
+    assert.deepEqual(
+      (await h!.linkList()).map((l) => l.name),
+      ['lo'],
+    );
   });
 
   it('rejects a bad link name with InvalidArgumentError without asking the kernel', async () => {

@@ -10,7 +10,10 @@ let counter = 0;
 
 function ipNetnsList(): string[] {
   // `ip netns list` prints "name" or "name (id: N)"
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
 }
 
 async function removeOurs(ops: RealNetnsOps): Promise<void> {
@@ -34,7 +37,11 @@ describe('RtNetlinkHandle and RealNetnsOps on the kernel (root)', function () {
     await ops.create(nsB);
     const h = ops.openHandle(nsA);
     return {
-      ops, h, nsA, nsB, prefix,
+      ops,
+      h,
+      nsA,
+      nsB,
+      prefix,
       readSysctl: (path) => execFileSync('ip', ['netns', 'exec', nsA, 'cat', `/proc/sys/net/${path}`], { encoding: 'utf8' }).trim(),
       teardown: async () => {
         h.close();
@@ -91,7 +98,10 @@ describe('RtNetlinkHandle and RealNetnsOps on the kernel (root)', function () {
       await assert.rejects(ops.create(n));
       assert.ok(ops.exists(n));
       await ops.delete(n);
-      assert.deepEqual(ops.list().filter((x) => x.startsWith(PREFIX)), []);
+      assert.deepEqual(
+        ops.list().filter((x) => x.startsWith(PREFIX)),
+        [],
+      );
     });
 
     it('leaves no netns or host link behind after the suite', async () => {
@@ -102,7 +112,10 @@ describe('RtNetlinkHandle and RealNetnsOps on the kernel (root)', function () {
       } finally {
         host.close();
       }
-      assert.deepEqual(ipNetnsList().filter((x) => x.startsWith(PREFIX)), []);
+      assert.deepEqual(
+        ipNetnsList().filter((x) => x.startsWith(PREFIX)),
+        [],
+      );
     });
   });
 });

@@ -11,7 +11,11 @@ describe('cnm run: bad input is a clear error and leaves nothing behind (real ke
     assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.deepEqual(await t.env.containers(), [], 'no container record');
-    assert.deepEqual(leftovers(t.p, t.env.stateDir).filter((l) => l !== `link ${t.p}br`), [], 'nothing created (the network bridge stays)');
+    assert.deepEqual(
+      leftovers(t.p, t.env.stateDir).filter((l) => l !== `link ${t.p}br`),
+      [],
+      'nothing created (the network bridge stays)',
+    );
   }
 
   it('a missing layer directory', async () => {

@@ -17,7 +17,8 @@ export interface Result {
 
 export function requireRootAndInit(ctx: Mocha.Context): void {
   if (process.getuid?.() !== 0) ctx.skip();
-  if (!fs.existsSync(path.join(__dirname, '../../../cnm-init'))) throw new Error('dist/cnm-init is missing: cc -O2 -o dist/cnm-init src/runner/native/cnm-init.c');
+  if (!fs.existsSync(path.join(__dirname, '../../../cnm-init')))
+    throw new Error('dist/cnm-init is missing: cc -O2 -o dist/cnm-init src/runner/native/cnm-init.c');
 }
 
 export class RunnerEnv {
@@ -107,7 +108,9 @@ function scrub(left: string[], stateDir: string): void {
   }
   for (const l of left) {
     if (kind(l) !== 'mount') continue;
-    const target = rest(l).split(' ')[1]?.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const target = rest(l)
+      .split(' ')[1]
+      ?.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
     if (target && fs.existsSync(target)) quiet(() => execFileSync('umount', ['-l', target], { stdio: 'ignore' }));
   }
   for (const l of left) if (kind(l) === 'link') quiet(() => execFileSync('ip', ['link', 'del', rest(l)], { stdio: 'ignore' }));
@@ -129,7 +132,12 @@ export function leftovers(prefix: string, stateDir: string): string[] {
   for (const line of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
     if (line.includes(stateDir) || line.includes(prefix)) out.push(`mount ${line}`);
   }
-  out.push(...fs.readdirSync('/sys/class/net').filter((l) => l.startsWith(prefix)).map((l) => `link ${l}`));
+  out.push(
+    ...fs
+      .readdirSync('/sys/class/net')
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => `link ${l}`),
+  );
   const containers = path.join(stateDir, 'containers');
   if (fs.existsSync(containers)) out.push(...fs.readdirSync(containers).map((d) => `container dir ${d}`));
   return out;

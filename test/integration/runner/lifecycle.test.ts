@@ -20,11 +20,42 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
 
   it('a server and a client container exchange data over TCP on a cnm network, by IP', async () => {
     await t.env.ok('network', 'create', `${t.p}n`, '--subnet', '10.217.0.0/24', '--opt', `bridge.name=${t.p}br`);
-    await t.env.ok('run', '-d', '--name', `${t.p}srv`, '--network', `${t.p}n`, '--ip', '10.217.0.10', '--layer', t.layer.dir, '--',
-      'nc', '-l', '-p', '7070', '-e', 'sh', '-c', 'read x; echo "pong:$x"; echo "served $x" >&2');
+    await t.env.ok(
+      'run',
+      '-d',
+      '--name',
+      `${t.p}srv`,
+      '--network',
+      `${t.p}n`,
+      '--ip',
+      '10.217.0.10',
+      '--layer',
+      t.layer.dir,
+      '--',
+      'nc',
+      '-l',
+      '-p',
+      '7070',
+      '-e',
+      'sh',
+      '-c',
+      'read x; echo "pong:$x"; echo "served $x" >&2',
+    );
     await waitFor(async () => (await t.env.containers()).some((c) => c.status === 'running'), 'the server');
-    const cli = await t.env.cnm('run', '--rm', '--name', `${t.p}cli`, '--network', `${t.p}n`, '--layer', t.layer.dir, '--',
-      'sh', '-c', 'ip -4 -o addr show eth0; for i in 1 2 3 4 5 6 7 8 9 10; do echo hello | nc 10.217.0.10 7070 && exit 0; sleep 0.2; done; exit 1');
+    const cli = await t.env.cnm(
+      'run',
+      '--rm',
+      '--name',
+      `${t.p}cli`,
+      '--network',
+      `${t.p}n`,
+      '--layer',
+      t.layer.dir,
+      '--',
+      'sh',
+      '-c',
+      'ip -4 -o addr show eth0; for i in 1 2 3 4 5 6 7 8 9 10; do echo hello | nc 10.217.0.10 7070 && exit 0; sleep 0.2; done; exit 1',
+    );
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /inet 10\.217\.0\.\d+\/24/);
     assert.match(cli.stdout, /pong:hello/);
@@ -32,15 +63,34 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
     assert.match(await t.env.ok('logs', `${t.p}srv`), /served hello/);
     const [srv] = await t.env.containers();
     assert.deepEqual([srv.name, srv.exitCode], [`${t.p}srv`, 0]);
-    assert.deepEqual(leftovers(t.p, t.env.stateDir).filter((l) => !l.startsWith('container dir') && !l.startsWith('link')), [],
-      'ps tore the exited server down (the bridge stays with the network)');
+    assert.deepEqual(
+      leftovers(t.p, t.env.stateDir).filter((l) => !l.startsWith('container dir') && !l.startsWith('link')),
+      [],
+      'ps tore the exited server down (the bridge stays with the network)',
+    );
     await t.env.ok('rm', `${t.p}srv`);
   });
 
   it('a detached container runs in its cgroup with the limits, is listed, stopped (SIGTERM) and removed', async () => {
     const name = `${t.p}d`;
-    await t.env.ok('run', '-d', '--name', name, '--layer', t.layer.dir, '--memory', '32m', '--cpus', '0.5', '--pids-limit', '9', '--',
-      'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo started; while true; do sleep 0.1; done');
+    await t.env.ok(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--layer',
+      t.layer.dir,
+      '--memory',
+      '32m',
+      '--cpus',
+      '0.5',
+      '--pids-limit',
+      '9',
+      '--',
+      'sh',
+      '-c',
+      'trap "echo got-term; exit 3" TERM; echo started; while true; do sleep 0.1; done',
+    );
     const [c] = await t.env.containers();
     assert.equal(c.status, 'running');
     const v2 = new CgroupManager().layout.version === 2;
@@ -69,7 +119,10 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
     assert.ok(Date.now() - t0 >= 1000, 'waited for the timeout');
     assert.equal((await t.env.containers()).find((c) => c.name === `${t.p}a`)?.exitCode, 137);
     await t.env.ok('rm', '-f', `${t.p}b`);
-    assert.deepEqual((await t.env.containers()).map((c) => c.name), [`${t.p}a`]);
+    assert.deepEqual(
+      (await t.env.containers()).map((c) => c.name),
+      [`${t.p}a`],
+    );
   });
 
   it('a detached --rm container that exits on its own disappears at the next ps', async () => {
@@ -82,9 +135,18 @@ describe('cnm run -d, ps, stop, rm, logs and cnm networks (real kernel)', functi
     // What cnm run stored when, under load, the command and its monitor were gone before it looked at /proc.
     const gone = spawnSync('true').pid;
     const rec: ContainerRecord = {
-      name: `${t.p}old`, id: 'f'.repeat(64), status: 'running', createdAt: new Date().toISOString(), command: ['true'],
-      sandbox: `ctr-${t.p}old`, networks: [], dir: path.join(t.env.stateDir, 'containers', `${t.p}old`), detached: true,
-      autoRemove: true, keep: false, pid: gone,
+      name: `${t.p}old`,
+      id: 'f'.repeat(64),
+      status: 'running',
+      createdAt: new Date().toISOString(),
+      command: ['true'],
+      sandbox: `ctr-${t.p}old`,
+      networks: [],
+      dir: path.join(t.env.stateDir, 'containers', `${t.p}old`),
+      detached: true,
+      autoRemove: true,
+      keep: false,
+      pid: gone,
     };
     const store = openStore(t.env.stateDir);
     await store.put(containerKey(rec.name), JSON.stringify(rec)).finally(() => store.close());

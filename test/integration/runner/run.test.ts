@@ -12,7 +12,15 @@ describe('cnm run: isolation and limits (real kernel)', function () {
 
   it('writes land in the upper dir and leave the layer unchanged on disk; a second container sees the layer', async () => {
     const before = fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8');
-    const r = await run('--name', `${t.p}a`, '--keep', '--', 'sh', '-c', 'echo new > /etc/added && echo changed > /etc/hostname && rm /bin/vi && cat /etc/hostname');
+    const r = await run(
+      '--name',
+      `${t.p}a`,
+      '--keep',
+      '--',
+      'sh',
+      '-c',
+      'echo new > /etc/added && echo changed > /etc/hostname && rm /bin/vi && cat /etc/hostname',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'changed\n');
     assert.equal(fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8'), before);
@@ -45,7 +53,10 @@ describe('cnm run: isolation and limits (real kernel)', function () {
     const [self, ...pids] = r.stdout.trim().split('\n').map(Number);
     assert.equal(self, 1);
     assert.ok(!pids.includes(process.pid), `the host's pid ${process.pid} is not visible`);
-    assert.ok(pids.every((x) => x < 10), `only the container's own few processes: ${pids.join(' ')}`);
+    assert.ok(
+      pids.every((x) => x < 10),
+      `only the container's own few processes: ${pids.join(' ')}`,
+    );
   });
 
   it('sets the container hostname without changing the host one', async () => {
@@ -71,15 +82,35 @@ describe('cnm run: isolation and limits (real kernel)', function () {
   });
 
   it('a fork loop stops at the pids limit', async () => {
-    const r = await run('--rm', '--name', `${t.p}a`, '--pids-limit', '8', '--', 'sh', '-c',
-      'i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done; echo never');
+    const r = await run(
+      '--rm',
+      '--name',
+      `${t.p}a`,
+      '--pids-limit',
+      '8',
+      '--',
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done; echo never',
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /can't fork/);
     assert.doesNotMatch(r.stdout, /never/);
   });
 
   it('forwards SIGTERM to the command in the foreground and exits with its status', async () => {
-    const child = t.env.spawn('run', '--layer', t.layer.dir, '--name', `${t.p}a`, '--rm', '--', 'sh', '-c', 'trap "echo bye; exit 5" TERM; echo up; while true; do sleep 0.1; done');
+    const child = t.env.spawn(
+      'run',
+      '--layer',
+      t.layer.dir,
+      '--name',
+      `${t.p}a`,
+      '--rm',
+      '--',
+      'sh',
+      '-c',
+      'trap "echo bye; exit 5" TERM; echo up; while true; do sleep 0.1; done',
+    );
     const done = collect(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));

@@ -73,9 +73,15 @@ describe('EtcdStore on a private etcd', function () {
     await a.put('networks/n1', 'A');
     await b.put('networks/n1', 'B');
     assert.equal((await a.get('networks/n1'))?.value, 'A');
-    assert.deepEqual((await whole.list('')).map((kv) => `${kv.key}=${kv.value}`), ['a/networks/n1=A', 'b/networks/n1=B']);
+    assert.deepEqual(
+      (await whole.list('')).map((kv) => `${kv.key}=${kv.value}`),
+      ['a/networks/n1=A', 'b/networks/n1=B'],
+    );
     await a.txn({ compare: [], success: [{ type: 'deletePrefix', prefix: '' }] });
-    assert.deepEqual((await whole.list('')).map((kv) => kv.key), ['b/networks/n1']);
+    assert.deepEqual(
+      (await whole.list('')).map((kv) => kv.key),
+      ['b/networks/n1'],
+    );
   });
 
   it('applies a txn that writes one key twice or puts inside a range it deletes, as the ops read in order', async () => {
@@ -93,7 +99,10 @@ describe('EtcdStore on a private etcd', function () {
       ],
     });
     assert.equal(ok, true);
-    assert.deepEqual((await s.list('')).map((kv) => `${kv.key}=${kv.value}`), ['p/2=new', 'q=second']);
+    assert.deepEqual(
+      (await s.list('')).map((kv) => `${kv.key}=${kv.value}`),
+      ['p/2=new', 'q=second'],
+    );
   });
 
   it('lists more keys than one etcd page holds, in order', async () => {
@@ -101,7 +110,10 @@ describe('EtcdStore on a private etcd', function () {
     const keys = Array.from({ length: 2500 }, (_, i) => `addr/${String(i).padStart(5, '0')}`);
     const puts = (from: number, n: number) => keys.slice(from, from + n).map((key) => ({ type: 'put' as const, key, value: 'x' }));
     for (let i = 0; i < keys.length; i += 100) await s.txn({ compare: [], success: puts(i, 100) });
-    assert.deepEqual((await s.list('addr/')).map((kv) => kv.key), keys);
+    assert.deepEqual(
+      (await s.list('addr/')).map((kv) => kv.key),
+      keys,
+    );
     // etcd bounds the ops of one txn (--max-txn-ops, 128 by default): a clear refusal, not an internal error
     await assert.rejects(s.txn({ compare: [], success: puts(0, 200) }), (e: unknown) => e instanceof InvalidArgumentError && /200\/0 ops/.test(e.message));
   });
@@ -133,13 +145,23 @@ describe('EtcdStore on a private etcd', function () {
     const usable = 62; // a /26 less network and broadcast
     const perHost = 25;
     const outcomes = await Promise.all(
-      ipams.flatMap((ipam) => Array.from({ length: perHost }, () => ipam.requestAddress({ poolId: pool.poolId }).then((a) => a, (e: Error) => e))),
+      ipams.flatMap((ipam) =>
+        Array.from({ length: perHost }, () =>
+          ipam.requestAddress({ poolId: pool.poolId }).then(
+            (a) => a,
+            (e: Error) => e,
+          ),
+        ),
+      ),
     );
     const got = outcomes.filter((o): o is string => typeof o === 'string');
     const failed = outcomes.filter((o): o is Error => o instanceof Error);
     assert.equal(got.length, usable);
     assert.equal(new Set(got).size, usable, 'an address was handed out twice');
-    assert.ok(failed.every((e) => /exhausted|no (free|more)/i.test(e.message)), failed.map((e) => e.message).join('; '));
+    assert.ok(
+      failed.every((e) => /exhausted|no (free|more)/i.test(e.message)),
+      failed.map((e) => e.message).join('; '),
+    );
     assert.equal((await ipams[2].listAddresses(pool.poolId)).length, usable);
   });
 
@@ -169,8 +191,14 @@ describe('EtcdStore on a private etcd', function () {
     await w.cancel();
     await other.put('hosts/c', 'after cancel');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(snap.items.map((kv) => kv.key), ['hosts/a']);
-    assert.deepEqual(events.map((e) => `${e.type} ${e.key} ${e.value ?? '-'}`), ['put hosts/b 2', 'delete hosts/a -', 'put hosts/b 3']);
+    assert.deepEqual(
+      snap.items.map((kv) => kv.key),
+      ['hosts/a'],
+    );
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${e.key} ${e.value ?? '-'}`),
+      ['put hosts/b 2', 'delete hosts/a -', 'put hosts/b 3'],
+    );
     assert.ok(events[0].modRevision < events[1].modRevision && events[1].modRevision < events[2].modRevision);
   });
 

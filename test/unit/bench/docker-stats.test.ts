@@ -56,11 +56,13 @@ describe('bench/docker-stats', () => {
   });
 
   it('renders a table with a rule under the header and right-aligned numbers', () => {
-    assert.equal(table([['net', 'ms'], ['cnm', 12.34], ['bridge', 5]]), [
-      'net       ms',
-      '------  ----',
-      'cnm     12.3',
-      'bridge   5.0',
-    ].join('\n'));
+    assert.equal(
+      table([
+        ['net', 'ms'],
+        ['cnm', 12.34],
+        ['bridge', 5],
+      ]),
+      ['net       ms', '------  ----', 'cnm     12.3', 'bridge   5.0'].join('\n'),
+    );
   });
 });

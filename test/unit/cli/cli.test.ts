@@ -50,7 +50,10 @@ describe('cnm CLI', () => {
   it('passes repeated --default-address-pool values to the engine factory, in order', async () => {
     const r = await cnm('--default-address-pool', 'base=10.80.0.0/16,size=24', '--default-address-pool', 'base=fd00:80::/48,size=64', 'network', 'ls');
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(seen[0].defaultAddressPools, [{ base: '10.80.0.0/16', size: 24 }, { base: 'fd00:80::/48', size: 64 }]);
+    assert.deepEqual(seen[0].defaultAddressPools, [
+      { base: '10.80.0.0/16', size: 24 },
+      { base: 'fd00:80::/48', size: 64 },
+    ]);
   });
 
   it('takes the default pools from CNM_DEFAULT_ADDRESS_POOLS when no flag is given, and none when neither is', async () => {
@@ -61,7 +64,10 @@ describe('cnm CLI', () => {
       assert.equal(seen[0].defaultAddressPools, undefined);
       process.env.CNM_DEFAULT_ADDRESS_POOLS = 'base=10.81.0.0/16,size=24;base=10.82.0.0/16,size=20';
       assert.equal((await cnm('network', 'ls')).code, 0);
-      assert.deepEqual(seen[1].defaultAddressPools, [{ base: '10.81.0.0/16', size: 24 }, { base: '10.82.0.0/16', size: 20 }]);
+      assert.deepEqual(seen[1].defaultAddressPools, [
+        { base: '10.81.0.0/16', size: 24 },
+        { base: '10.82.0.0/16', size: 20 },
+      ]);
     } finally {
       if (saved === undefined) delete process.env.CNM_DEFAULT_ADDRESS_POOLS;
       else process.env.CNM_DEFAULT_ADDRESS_POOLS = saved;
@@ -82,8 +88,29 @@ describe('cnm CLI', () => {
   });
 
   it('creates a network from every flag', async () => {
-    const r = await cnm('network', 'create', 'web', '--subnet', '10.70.0.0/24', '--subnet', 'fd00:70::/64', '--ipv6', '--ip-range', '10.70.0.128/25',
-      '--gateway', '10.70.0.254', '--aux-address', 'r=10.70.0.5', '--mtu', '1400', '--opt', 'bridge.name=br-web', '--label', 'team=a', '--internal');
+    const r = await cnm(
+      'network',
+      'create',
+      'web',
+      '--subnet',
+      '10.70.0.0/24',
+      '--subnet',
+      'fd00:70::/64',
+      '--ipv6',
+      '--ip-range',
+      '10.70.0.128/25',
+      '--gateway',
+      '10.70.0.254',
+      '--aux-address',
+      'r=10.70.0.5',
+      '--mtu',
+      '1400',
+      '--opt',
+      'bridge.name=br-web',
+      '--label',
+      'team=a',
+      '--internal',
+    );
     assert.equal(r.code, 0, r.err);
     const net = await h.engine.networkInspect('web');
     assert.equal(r.out.trim(), net.id);
@@ -129,7 +156,10 @@ describe('cnm CLI', () => {
     } finally {
       delete process.env.CNM_STATE_DIR;
     }
-    assert.deepEqual(seen.map((g) => g.stateDir), ['/tmp/a', '/tmp/b', '/tmp/c']);
+    assert.deepEqual(
+      seen.map((g) => g.stateDir),
+      ['/tmp/a', '/tmp/b', '/tmp/c'],
+    );
   });
 
   it('exits 2 with cnm: <message> on invalid input, naming the value', async () => {

@@ -13,12 +13,28 @@ export class FakeClusterStore implements ClusterStore {
   private readonly leased = new Map<string, { lost: ((err: Error) => void)[] }>();
   private revision = 0;
 
-  get(key: string) { return this.inner.get(key); }
-  list(prefix: string) { return this.inner.list(prefix); }
-  async put(key: string, value: string) { await this.inner.put(key, value); await this.emit(); }
-  async delete(key: string) { await this.inner.delete(key); await this.emit(); }
-  async txn(req: TxnRequest) { const ok = await this.inner.txn(req); await this.emit(); return ok; }
-  async close() { await this.inner.close(); }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  async put(key: string, value: string) {
+    await this.inner.put(key, value);
+    await this.emit();
+  }
+  async delete(key: string) {
+    await this.inner.delete(key);
+    await this.emit();
+  }
+  async txn(req: TxnRequest) {
+    const ok = await this.inner.txn(req);
+    await this.emit();
+    return ok;
+  }
+  async close() {
+    await this.inner.close();
+  }
 
   async snapshot(prefix: string): Promise<{ items: KeyValue[]; revision: number }> {
     return { items: await this.inner.list(prefix), revision: this.revision };
@@ -27,7 +43,11 @@ export class FakeClusterStore implements ClusterStore {
   async watch(prefix: string, cb: (ev: WatchEvent) => void, _opts: WatchOptions = {}): Promise<StoreWatch> {
     const w = { prefix, cb };
     this.watchers.add(w);
-    return { cancel: async () => { this.watchers.delete(w); } };
+    return {
+      cancel: async () => {
+        this.watchers.delete(w);
+      },
+    };
   }
 
   async putWithLease(key: string, value: string, _ttl: number): Promise<LeasedKey> {
@@ -35,11 +55,19 @@ export class FakeClusterStore implements ClusterStore {
     const entry = { lost: [] as ((err: Error) => void)[] };
     this.leased.set(key, entry);
     return {
-      key, leaseId: '1',
-      onLost: (cb) => { entry.lost.push(cb); },
+      key,
+      leaseId: '1',
+      onLost: (cb) => {
+        entry.lost.push(cb);
+      },
       keepAliveOnce: async () => undefined,
-      revoke: async () => { this.leased.delete(key); await this.delete(key); },
-      release: () => { this.leased.delete(key); },
+      revoke: async () => {
+        this.leased.delete(key);
+        await this.delete(key);
+      },
+      release: () => {
+        this.leased.delete(key);
+      },
     };
   }
 

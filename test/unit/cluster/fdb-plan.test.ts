@@ -3,7 +3,15 @@ import { desiredEntries, FLOOD_MAC, planSync } from '../../../src/cluster/fdb-pl
 import type { ClusterEndpointRecord, HostRecord } from '../../../src/cluster/records';
 
 const host = (name: string, ip: string): [string, HostRecord] => [name, { name, underlayIp: ip, underlayDev: 'eth0', startedAt: '' }];
-const ep = (id: string, h: string, mac: string, ipv4: string, ipv6?: string): ClusterEndpointRecord => ({ id, networkId: 'n', vni: 7, host: h, mac, ipv4, ipv6 });
+const ep = (id: string, h: string, mac: string, ipv4: string, ipv6?: string): ClusterEndpointRecord => ({
+  id,
+  networkId: 'n',
+  vni: 7,
+  host: h,
+  mac,
+  ipv4,
+  ipv6,
+});
 
 describe('cluster FDB planning', () => {
   const hosts = new Map([host('a', '192.0.2.1'), host('b', '192.0.2.2'), host('c', '192.0.2.3')]);
@@ -16,11 +24,18 @@ describe('cluster FDB planning', () => {
 
   it('wants one flood entry per remote host with endpoints, one MAC entry and neighbor per remote address', () => {
     const d = desiredEntries({ vni: 7, self: 'a', dev: 'vx', hosts, endpoints: eps });
-    const floods = d.fdb.filter((e) => e.mac === FLOOD_MAC).map((e) => e.dst).sort();
+    const floods = d.fdb
+      .filter((e) => e.mac === FLOOD_MAC)
+      .map((e) => e.dst)
+      .sort();
     assert.deepEqual(floods, ['192.0.2.2', '192.0.2.3']);
-    assert.deepEqual(d.fdb.filter((e) => e.mac !== FLOOD_MAC).map((e) => `${e.mac}>${e.dst}`).sort(), [
-      '02:42:0a:00:00:03>192.0.2.2', '02:42:0a:00:00:04>192.0.2.2', '02:42:0a:00:00:05>192.0.2.3',
-    ]);
+    assert.deepEqual(
+      d.fdb
+        .filter((e) => e.mac !== FLOOD_MAC)
+        .map((e) => `${e.mac}>${e.dst}`)
+        .sort(),
+      ['02:42:0a:00:00:03>192.0.2.2', '02:42:0a:00:00:04>192.0.2.2', '02:42:0a:00:00:05>192.0.2.3'],
+    );
     assert.deepEqual(d.neigh.map((n) => n.ip).sort(), ['10.0.0.3', '10.0.0.4', '10.0.0.5', 'fd00::3']);
   });
 
@@ -48,7 +63,9 @@ describe('cluster FDB planning', () => {
     });
     assert.deepEqual(plan.fdbDel, [{ mac: FLOOD_MAC, dev: 'vx', dst: '192.0.2.9' }]);
     assert.deepEqual(plan.fdbAdd.map((e) => `${e.mac}>${e.dst}`).sort(), [
-      `${FLOOD_MAC}>192.0.2.3`, '02:42:0a:00:00:04>192.0.2.2', '02:42:0a:00:00:05>192.0.2.3',
+      `${FLOOD_MAC}>192.0.2.3`,
+      '02:42:0a:00:00:04>192.0.2.2',
+      '02:42:0a:00:00:05>192.0.2.3',
     ]);
     assert.deepEqual(plan.neighDel, [{ ip: '10.0.0.99', dev: 'vx' }]);
     assert.deepEqual(plan.neighAdd.map((n) => n.ip).sort(), ['10.0.0.4', '10.0.0.5', 'fd00::3']);
@@ -65,7 +82,7 @@ describe('cluster FDB planning', () => {
     const d = desiredEntries({ vni: 7, self: 'a', dev: 'vx', hosts, endpoints: eps });
     const plan = planSync(d, {
       fdb: d.fdb.map((e) => ({ ...e, permanent: true })),
-      neigh: d.neigh.map((n) => ({ ...n, family: n.ip.includes(':') ? 6 as const : 4 as const, permanent: true })),
+      neigh: d.neigh.map((n) => ({ ...n, family: n.ip.includes(':') ? (6 as const) : (4 as const), permanent: true })),
     });
     assert.deepEqual(plan, { fdbDel: [], fdbAdd: [], neighDel: [], neighAdd: [] });
   });

@@ -1,6 +1,18 @@
 /** Table tests for address and CIDR parsing, canonical text and the bigint helpers. */
 
-import { cidrContains, cidrLast, cidrSize, cidrsOverlap, formatAddress, formatCidr, nthAddress, parseAddress, parseCidr, parseCidrLoose, usableRange } from '../../../src/core/ip';
+import {
+  cidrContains,
+  cidrLast,
+  cidrSize,
+  cidrsOverlap,
+  formatAddress,
+  formatCidr,
+  nthAddress,
+  parseAddress,
+  parseCidr,
+  parseCidrLoose,
+  usableRange,
+} from '../../../src/core/ip';
 import assert from 'node:assert/strict';
 import { InvalidCidrError } from '../../../src/ipam/errors';
 import { InvalidArgumentError } from '../../../src/core/errors';

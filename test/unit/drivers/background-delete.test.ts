@@ -22,7 +22,10 @@ const VETH = 'vcnm93297eaf4c9';
 const BRIDGE = 'cnm-dc9962a8bfb';
 
 const createReq: CreateNetworkRequest = {
-  networkId: NID, options: {}, ipv4Data: [{ addressSpace: 'local', pool: '10.233.0.0/24', gateway: '10.233.0.1/24' }], ipv6Data: [],
+  networkId: NID,
+  options: {},
+  ipv4Data: [{ addressSpace: 'local', pool: '10.233.0.0/24', gateway: '10.233.0.1/24' }],
+  ipv6Data: [],
 };
 
 /** Lets every pending microtask and setImmediate callback run. */
@@ -146,8 +149,15 @@ describe('DeleteEndpoint deletes the veth in the background', () => {
     const host2 = new FakeNetnsOps(kernel).openHandle(null);
     const driver2 = new BridgeDriver({ host: host2, store, owner: next, instance: 'i1', deletions: new EndpointDeletions(new FakeLinkDeleter(host2)), log });
     const engine = new Engine({
-      netns: new FakeNetnsOps(kernel), host: host2, store, ipam: new StoreIpam({ store }), driver: new DriverRouter([driver2], 'i1'), owner: next, log,
-      clock: () => new Date('2026-01-01T00:00:00Z'), newId: () => 'f'.repeat(64),
+      netns: new FakeNetnsOps(kernel),
+      host: host2,
+      store,
+      ipam: new StoreIpam({ store }),
+      driver: new DriverRouter([driver2], 'i1'),
+      owner: next,
+      log,
+      clock: () => new Date('2026-01-01T00:00:00Z'),
+      newId: () => 'f'.repeat(64),
     });
     const report = await engine.gc();
     assert.ok(report.actions.includes(`removed unfinished endpoint ${EID} (deleting)`), JSON.stringify(report.actions));

@@ -14,7 +14,11 @@ const EID = '93297eaf4c949702581714d21a239026970ecd2ec8729b3025b90c7f3204f65b';
 
 function createReq(over: Partial<CreateNetworkRequest> = {}): CreateNetworkRequest {
   return {
-    networkId: NID, options: {}, ipv4Data: [{ addressSpace: 'local', pool: '10.233.0.0/24', gateway: '10.233.0.1/24' }], ipv6Data: [], ...over,
+    networkId: NID,
+    options: {},
+    ipv4Data: [{ addressSpace: 'local', pool: '10.233.0.0/24', gateway: '10.233.0.1/24' }],
+    ipv6Data: [],
+    ...over,
   };
 }
 
@@ -44,14 +48,19 @@ describe('BridgeDriver Docker verbs', () => {
   });
 
   it('stores the ICC and masquerade flags', async () => {
-    await driver.createNetwork(createReq({ options: { 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'false' } }));
+    await driver.createNetwork(
+      createReq({ options: { 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'false' } }),
+    );
     const info = await driver.networkInfo(NID);
     assert.equal(info.icc, false);
     assert.equal(info.masquerade, false);
   });
 
   it('rejects unknown options listing the known ones, and two networks on one bridge name', async () => {
-    await assert.rejects(driver.createNetwork(createReq({ options: { color: 'red' } })), (e: Error) => e instanceof InvalidArgumentError && e.message.includes('bridge.name'));
+    await assert.rejects(
+      driver.createNetwork(createReq({ options: { color: 'red' } })),
+      (e: Error) => e instanceof InvalidArgumentError && e.message.includes('bridge.name'),
+    );
     await driver.createNetwork(createReq({ options: { 'bridge.name': 'br-x' } }));
     await assert.rejects(driver.createNetwork(createReq({ networkId: 'f'.repeat(64), options: { 'bridge.name': 'br-x' } })), ConflictError);
   });
@@ -65,12 +74,22 @@ describe('BridgeDriver Docker verbs', () => {
 
   it('CreateEndpoint makes a host veth pair on the bridge and returns only the MAC Docker left empty', async () => {
     await driver.createNetwork(createReq());
-    const iface = await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24', addressIPv6: '', macAddress: '' }, options: {} });
+    const iface = await driver.createEndpoint({
+      networkId: NID,
+      endpointId: EID,
+      iface: { address: '10.233.0.10/24', addressIPv6: '', macAddress: '' },
+      options: {},
+    });
     assert.deepEqual(iface, { macAddress: '02:42:0a:e9:00:0a' });
     const hostEnd = kernel.link(null, 'vcnm93297eaf4c9')!;
     assert.equal(hostEnd.masterIndex, kernel.link(null, 'cnm-dc9962a8bfb')!.index);
     assert.equal(kernel.link(null, 'tcnm93297eaf4c9')!.mac, '02:42:0a:e9:00:0a');
-    const given = await driver.createEndpoint({ networkId: NID, endpointId: 'e'.repeat(64), iface: { address: '10.233.0.11/24', macAddress: '02:42:00:00:00:99' }, options: {} });
+    const given = await driver.createEndpoint({
+      networkId: NID,
+      endpointId: 'e'.repeat(64),
+      iface: { address: '10.233.0.11/24', macAddress: '02:42:00:00:00:99' },
+      options: {},
+    });
     assert.equal(given, undefined);
   });
 
@@ -105,7 +124,7 @@ describe('BridgeDriver Docker verbs', () => {
     assert.ok(kernel.link(null, 'vcnm93297eaf4c9'));
   });
 
-  it('gc re-attaches a ready Docker endpoint\'s veth to its re-created bridge', async () => {
+  it("gc re-attaches a ready Docker endpoint's veth to its re-created bridge", async () => {
     await driver.createNetwork(createReq({ options: { 'com.docker.network.bridge.name': 'br-dock', 'com.docker.network.driver.mtu': '1400' } }));
     await driver.createEndpoint({ networkId: NID, endpointId: EID, iface: { address: '10.233.0.10/24' }, options: {} });
     const host = new FakeNetnsOps(kernel).openHandle(null);

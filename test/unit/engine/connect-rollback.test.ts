@@ -21,7 +21,13 @@ const inSandbox = (self: FakeNetlinkHandle) => self.netns === 'sb1';
 const steps: [string, (h: Harness) => void][] = [
   ['claiming the endpoint records', (h) => failAt(h.store, 'txn', (_s, [req]) => req.success.some((o: any) => o.key?.startsWith('attachments/')))],
   ['allocating the IPv4 address', (h) => failAt(h.ipam, 'requestAddress', () => true)],
-  ['allocating the IPv6 address', (h) => { let n = 0; failAt(h.ipam, 'requestAddress', () => ++n === 2); }],
+  [
+    'allocating the IPv6 address',
+    (h) => {
+      let n = 0;
+      failAt(h.ipam, 'requestAddress', () => ++n === 2);
+    },
+  ],
   ['creating the veth pair', (_h) => failAt(FakeNetlinkHandle.prototype, 'linkAdd', (s) => s.netns === null)],
   ['adding the IPv4 address', (_h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && !cidr.includes(':'))],
   ['adding the IPv6 address', (_h) => failAt(FakeNetlinkHandle.prototype, 'addrAdd', (s, [, cidr]) => inSandbox(s) && cidr.includes(':'))],

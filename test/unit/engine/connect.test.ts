@@ -31,8 +31,17 @@ describe('engine connect and disconnect', () => {
     assert.equal(eth0.mtu, 1450);
     assert.equal(eth0.up, true);
     const st = await sandboxState(h, 'sb1');
-    assert.deepEqual(st.addrs.filter((a) => a.ifname === 'eth0').map((a) => a.cidr).sort(), ['10.30.0.2/24', 'fd00:30::2/64']);
-    const defaults = st.routes.filter((r) => r.dst === 'default').map((r) => `${r.family} ${r.gateway} ${r.dev}`).sort();
+    assert.deepEqual(
+      st.addrs
+        .filter((a) => a.ifname === 'eth0')
+        .map((a) => a.cidr)
+        .sort(),
+      ['10.30.0.2/24', 'fd00:30::2/64'],
+    );
+    const defaults = st.routes
+      .filter((r) => r.dst === 'default')
+      .map((r) => `${r.family} ${r.gateway} ${r.dev}`)
+      .sort();
     assert.deepEqual(defaults, ['4 10.30.0.1 eth0', '6 fd00:30::1 eth0']);
     const hostEnd = h.kernel.link(null, ep.hostIfname);
     assert.ok(hostEnd && hostEnd.up, 'host end is up');
@@ -46,7 +55,10 @@ describe('engine connect and disconnect', () => {
     assert.equal(ep.defaultRoute, false);
     assert.equal(h.kernel.link('sb1', 'eth1')!.mac, '02:00:00:00:00:07');
     const routes = (await sandboxState(h, 'sb1')).routes.filter((r) => r.dst === 'default' && r.family === 4);
-    assert.deepEqual(routes.map((r) => r.dev), ['eth0']);
+    assert.deepEqual(
+      routes.map((r) => r.dev),
+      ['eth0'],
+    );
     await h.engine.sandboxCreate('sb2');
     await h.engine.connect('back', 'sb2', { ifname: 'data0' });
     assert.ok(h.kernel.link('sb2', 'data0'));
@@ -57,7 +69,10 @@ describe('engine connect and disconnect', () => {
     await h.engine.connect('back', 'sb1');
     await h.engine.disconnect('front', 'sb1');
     const routes = (await sandboxState(h, 'sb1')).routes.filter((r) => r.dst === 'default');
-    assert.deepEqual(routes.map((r) => `${r.gateway} ${r.dev}`), ['10.31.0.1 eth1']);
+    assert.deepEqual(
+      routes.map((r) => `${r.gateway} ${r.dev}`),
+      ['10.31.0.1 eth1'],
+    );
     assert.equal((await h.engine.sandboxInspect('sb1')).endpoints[0].defaultRoute, true);
   });
 
@@ -65,7 +80,10 @@ describe('engine connect and disconnect', () => {
     await h.engine.networkCreate({ name: 'int', subnets: ['10.32.0.0/24'], internal: true, options: { 'bridge.name': 'br-int' } });
     const ep = await h.engine.connect('int', 'sb1');
     assert.equal(ep.defaultRoute, false);
-    assert.deepEqual((await sandboxState(h, 'sb1')).routes.filter((r) => r.dst === 'default'), []);
+    assert.deepEqual(
+      (await sandboxState(h, 'sb1')).routes.filter((r) => r.dst === 'default'),
+      [],
+    );
     const next = await h.engine.connect('back', 'sb1');
     assert.equal(next.defaultRoute, true);
   });
@@ -128,8 +146,11 @@ describe('engine connect and disconnect', () => {
     await h.engine.connect('back', 'sb1');
     await h.engine.sandboxRemove('sb1');
     assert.deepEqual(h.netns.list(), []);
-    assert.deepEqual(h.kernel.linkNames().filter((n) => n.startsWith('vcnm')), []);
-    assert.deepEqual((await h.engine.endpointList()), []);
+    assert.deepEqual(
+      h.kernel.linkNames().filter((n) => n.startsWith('vcnm')),
+      [],
+    );
+    assert.deepEqual(await h.engine.endpointList(), []);
     await h.engine.networkRemove('front');
     await h.engine.networkRemove('back');
     assert.deepEqual(h.kernel.linkNames(), ['lo']);

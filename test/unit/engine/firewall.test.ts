@@ -20,13 +20,18 @@ describe('engine with a firewall', () => {
 
   it('applies a network with its bridge, subnet and flags on create, and removes every rule with the last network', async () => {
     await h.engine.networkCreate({
-      name: 'quiet', subnets: ['10.41.0.0/24'], internal: true,
+      name: 'quiet',
+      subnets: ['10.41.0.0/24'],
+      internal: true,
       options: { 'bridge.name': 'br-quiet', 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
     });
-    assert.deepEqual(h.fw.current().networks.map((n) => [n.bridge, n.subnets, n.masquerade, n.icc, n.internal]), [
-      ['br-front', ['10.40.0.0/24'], true, true, false],
-      ['br-quiet', ['10.41.0.0/24'], false, false, true],
-    ]);
+    assert.deepEqual(
+      h.fw.current().networks.map((n) => [n.bridge, n.subnets, n.masquerade, n.icc, n.internal]),
+      [
+        ['br-front', ['10.40.0.0/24'], true, true, false],
+        ['br-quiet', ['10.41.0.0/24'], false, false, true],
+      ],
+    );
     await h.engine.networkRemove('quiet');
     await h.engine.networkRemove('front');
     assert.deepEqual(h.fw.current(), { networks: [], endpoints: [] });
@@ -35,16 +40,31 @@ describe('engine with a firewall', () => {
   it('publishes a port on connect, shows it in network inspect, and removes it on disconnect', async () => {
     const ep = await h.engine.connect('front', 'sb1', { publish: [p('8080:80'), p('127.0.0.1:5353:53/udp')] });
     assert.deepEqual(h.fw.publishedPorts(), ['tcp/8080', 'udp/5353']);
-    assert.deepEqual(h.fw.current().endpoints.map((e) => [e.endpointId, e.addresses, e.hostVeth]), [[ep.id, ['10.40.0.2'], ep.hostIfname]]);
+    assert.deepEqual(
+      h.fw.current().endpoints.map((e) => [e.endpointId, e.addresses, e.hostVeth]),
+      [[ep.id, ['10.40.0.2'], ep.hostIfname]],
+    );
     const view = await h.engine.networkInspect('front');
     assert.deepEqual(view.firewall, {
-      enabled: true, rules: true, masquerade: true, icc: true, internal: false,
-      published: [{ endpointId: ep.id, bindings: [
-        { proto: 'tcp', hostPort: 8080, containerPort: 80 },
-        { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53 },
-      ] }],
+      enabled: true,
+      rules: true,
+      masquerade: true,
+      icc: true,
+      internal: false,
+      published: [
+        {
+          endpointId: ep.id,
+          bindings: [
+            { proto: 'tcp', hostPort: 8080, containerPort: 80 },
+            { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53 },
+          ],
+        },
+      ],
     });
-    assert.deepEqual(view.endpoints[0].published?.map((b) => b.hostPort), [8080, 5353]);
+    assert.deepEqual(
+      view.endpoints[0].published?.map((b) => b.hostPort),
+      [8080, 5353],
+    );
     await h.engine.disconnect('front', 'sb1');
     assert.deepEqual(h.fw.publishedPorts(), []);
     assert.deepEqual(h.fw.current().endpoints, []);
@@ -75,7 +95,10 @@ describe('engine with a firewall', () => {
 
   it('refuses to publish on an internal network, naming it', async () => {
     await h.engine.networkCreate({ name: 'inner', subnets: ['10.42.0.0/24'], internal: true, options: { 'bridge.name': 'br-inner' } });
-    await assert.rejects(h.engine.connect('inner', 'sb1', { publish: [p('8080:80')] }), (e: Error) => e instanceof InvalidArgumentError && /inner/.test(e.message));
+    await assert.rejects(
+      h.engine.connect('inner', 'sb1', { publish: [p('8080:80')] }),
+      (e: Error) => e instanceof InvalidArgumentError && /inner/.test(e.message),
+    );
   });
 
   it('does not touch the firewall for a plain connect on an ICC network, but isolates ports when ICC is off', async () => {
@@ -83,9 +106,16 @@ describe('engine with a firewall', () => {
     await h.engine.connect('front', 'sb1');
     await h.engine.disconnect('front', 'sb1');
     assert.equal(h.fw.applyCount, applied);
-    await h.engine.networkCreate({ name: 'iso', subnets: ['10.43.0.0/24'], options: { 'bridge.name': 'br-iso', 'com.docker.network.bridge.enable_icc': 'false' } });
+    await h.engine.networkCreate({
+      name: 'iso',
+      subnets: ['10.43.0.0/24'],
+      options: { 'bridge.name': 'br-iso', 'com.docker.network.bridge.enable_icc': 'false' },
+    });
     const ep = await h.engine.connect('iso', 'sb1');
-    assert.deepEqual(h.fw.current().endpoints.map((e) => e.hostVeth), [ep.hostIfname]);
+    assert.deepEqual(
+      h.fw.current().endpoints.map((e) => e.hostVeth),
+      [ep.hostIfname],
+    );
   });
 
   it('removes the published ports of every endpoint of a removed sandbox', async () => {
@@ -106,7 +136,9 @@ describe('engine with a firewall', () => {
   it('a failed rule removal does not fail disconnect: it warns and gc retries', async () => {
     await h.engine.connect('front', 'sb1', { publish: [p('8080:80')] });
     const real = h.fw.apply.bind(h.fw);
-    h.fw.apply = async () => { throw new Error('kernel said no'); };
+    h.fw.apply = async () => {
+      throw new Error('kernel said no');
+    };
     await h.engine.disconnect('front', 'sb1');
     assert.match(h.log.warnings.join('\n'), /kernel said no.*cnm gc/);
     assert.deepEqual(h.fw.publishedPorts(), ['tcp/8080']);
@@ -121,8 +153,10 @@ describe('engine firewall without nft', () => {
     const exec = new FakeHostExec();
     exec.installed.delete('nft');
     const h = makeFirewallHarness(new NftFirewall({ exec, log: silentLogger }));
-    await assert.rejects(h.engine.networkCreate({ name: 'front', subnets: ['10.40.0.0/24'], options: { 'bridge.name': 'br-front' } }),
-      (e: Error) => e instanceof UnsupportedError && /nftables/.test(e.message) && /CNM_FIREWALL=off/.test((e as UnsupportedError).hint ?? ''));
+    await assert.rejects(
+      h.engine.networkCreate({ name: 'front', subnets: ['10.40.0.0/24'], options: { 'bridge.name': 'br-front' } }),
+      (e: Error) => e instanceof UnsupportedError && /nftables/.test(e.message) && /CNM_FIREWALL=off/.test((e as UnsupportedError).hint ?? ''),
+    );
     assert.deepEqual(h.kernel.linkNames(), ['lo']);
     assert.deepEqual(await h.store.list('networks/'), []);
     assert.deepEqual(await h.store.list('drivers/'), []);
@@ -134,7 +168,10 @@ describe('engine firewall without nft', () => {
     await h.engine.networkCreate({ name: 'front', subnets: ['10.40.0.0/24'], options: { 'bridge.name': 'br-front' } });
     await h.engine.sandboxCreate('sb1');
     assert.deepEqual((await h.engine.networkInspect('front')).firewall, { enabled: false });
-    await assert.rejects(h.engine.connect('front', 'sb1', { publish: [p('8080:80')] }), (e: Error) => e instanceof UnsupportedError && /CNM_FIREWALL=off/.test(e.message));
+    await assert.rejects(
+      h.engine.connect('front', 'sb1', { publish: [p('8080:80')] }),
+      (e: Error) => e instanceof UnsupportedError && /CNM_FIREWALL=off/.test(e.message),
+    );
     assert.deepEqual(h.kernel.linkNames('sb1'), ['lo']);
   });
 });
@@ -152,7 +189,11 @@ describe('parsePublishSpec', () => {
 
   it('rejects bad specs naming them', () => {
     for (const bad of ['8080:80/sctp', 'a:80', '70000:80', '8080:', '1:2:3:4', 'nothost:8080:80', '8000-8002:80-81', '90-80:80', '80-81']) {
-      assert.throws(() => p(bad), (e: Error) => e instanceof InvalidArgumentError && e.message.includes(JSON.stringify(bad)), bad);
+      assert.throws(
+        () => p(bad),
+        (e: Error) => e instanceof InvalidArgumentError && e.message.includes(JSON.stringify(bad)),
+        bad,
+      );
     }
   });
 });

@@ -47,7 +47,15 @@ export function makeHarness(): Harness {
   // ids differ in their first 11 hex digits, like random ones, so veth names differ
   const newId = () => (++n).toString(16).padStart(11, '0') + 'a'.repeat(53);
   const deps: EngineDeps = {
-    netns, host, store, ipam, driver: new DriverRouter([driver], 'i1'), owner, clock: () => new Date('2026-01-01T00:00:00Z'), newId, log,
+    netns,
+    host,
+    store,
+    ipam,
+    driver: new DriverRouter([driver], 'i1'),
+    owner,
+    clock: () => new Date('2026-01-01T00:00:00Z'),
+    newId,
+    log,
   };
   return { kernel, netns, store, ipam, driver, owner, deps, log, engine: new Engine(deps) };
 }

@@ -20,7 +20,10 @@ describe('engine networks', () => {
     assert.equal(link.up, true);
     assert.equal(link.alias, `cnm:net:i1:${net.id}`);
     const host = h.netns.openHandle(null);
-    assert.deepEqual((await host.addrList(bridge)).map((a) => a.cidr), ['10.20.0.1/24']);
+    assert.deepEqual(
+      (await host.addrList(bridge)).map((a) => a.cidr),
+      ['10.20.0.1/24'],
+    );
     host.close();
     assert.equal(net.state, 'ready');
     assert.equal(net.ipv4?.gateway, '10.20.0.1/24');
@@ -28,13 +31,17 @@ describe('engine networks', () => {
 
   it('honours --opt bridge.name, a given gateway and reserves aux addresses', async () => {
     await h.engine.networkCreate({
-      name: 'n1', subnets: ['10.20.0.0/24'], gateway: '10.20.0.254', auxAddresses: { router: '10.20.0.5' }, options: { 'bridge.name': 'br-test' },
+      name: 'n1',
+      subnets: ['10.20.0.0/24'],
+      gateway: '10.20.0.254',
+      auxAddresses: { router: '10.20.0.5' },
+      options: { 'bridge.name': 'br-test' },
     });
     assert.ok(h.kernel.link(null, 'br-test'));
     assert.deepEqual(await allocated(h), { '10.20.0.0/24': ['10.20.0.5', '10.20.0.254'] });
   });
 
-  it('takes an aux address anywhere but on the gateway, which with an ip-range is the range\'s first address', async () => {
+  it("takes an aux address anywhere but on the gateway, which with an ip-range is the range's first address", async () => {
     const net = await h.engine.networkCreate({ name: 'n1', subnets: ['10.20.0.0/24'], ipRange: '10.20.0.128/25', auxAddresses: { r: '10.20.0.1' } });
     assert.equal(net.ipv4?.gateway, '10.20.0.128/24');
     assert.deepEqual(await allocated(h), { '10.20.0.0/24': ['10.20.0.1', '10.20.0.128'] });
@@ -66,7 +73,10 @@ describe('engine networks', () => {
     const before = h.kernel.linkNames();
     await assert.rejects(h.engine.networkCreate({ name: 'b', subnets: ['10.20.5.0/24'] }), (e: Error) => e.message.includes('10.20'));
     assert.deepEqual(h.kernel.linkNames(), before);
-    assert.deepEqual((await h.engine.networkList()).map((n) => n.name), ['a']);
+    assert.deepEqual(
+      (await h.engine.networkList()).map((n) => n.name),
+      ['a'],
+    );
   });
 
   it('removing a network deletes its bridge, pool and records', async () => {
@@ -74,7 +84,10 @@ describe('engine networks', () => {
     await h.engine.networkRemove('gone');
     assert.equal(h.kernel.link(null, `cnm-${net.id.slice(0, 11)}`), undefined);
     assert.deepEqual(await allocated(h), {});
-    assert.deepEqual((await h.store.list('')).filter((kv) => !kv.key.startsWith('ipam/')).map((kv) => kv.key), []);
+    assert.deepEqual(
+      (await h.store.list('')).filter((kv) => !kv.key.startsWith('ipam/')).map((kv) => kv.key),
+      [],
+    );
     await assert.rejects(h.engine.networkInspect('gone'), NotFoundError);
   });
 
@@ -100,13 +113,41 @@ describe('engine networks', () => {
     ['an invalid CIDR', { name: 'b', subnets: ['10.0.0.0/33'] }, '10.0.0.0/33'],
     ['host bits set', { name: 'b', subnets: ['10.0.0.1/24'] }, '10.0.0.1/24'],
     ['a gateway outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], gateway: '10.0.1.1' }, '10.0.1.1'],
-    ['an ip-range outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.1.0.0/25' }, '--ip-range 10.1.0.0/25 is outside the subnet 10.0.0.0/24'],
-    ['an ip-range larger than the subnet', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.0/16' }, '--ip-range 10.0.0.0/16 is larger than the subnet 10.0.0.0/24'],
-    ['an aux address on the default gateway', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { r: '10.0.0.1' } }, "--aux-address r=10.0.0.1 is the network's gateway"],
-    ['an aux address on the given gateway', { name: 'b', subnets: ['10.0.0.0/24'], gateway: '10.0.0.254', auxAddresses: { r: '10.0.0.254' } }, "r=10.0.0.254 is the network's gateway"],
-    ['an aux address on the gateway of an ip-range', { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.128/25', auxAddresses: { r: '10.0.0.128' } }, "r=10.0.0.128 is the network's gateway"],
-    ['an aux address on the IPv6 gateway', { name: 'b', subnets: ['10.0.0.0/24', 'fd00:9::/64'], ipv6: true, auxAddresses: { r: 'fd00:9::1' } }, "r=fd00:9::1 is the network's gateway"],
-    ['two aux addresses on one address', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { a: '10.0.0.9', b: '10.0.0.9' } }, 'b=10.0.0.9 is the same address as --aux-address a'],
+    [
+      'an ip-range outside the subnet',
+      { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.1.0.0/25' },
+      '--ip-range 10.1.0.0/25 is outside the subnet 10.0.0.0/24',
+    ],
+    [
+      'an ip-range larger than the subnet',
+      { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.0/16' },
+      '--ip-range 10.0.0.0/16 is larger than the subnet 10.0.0.0/24',
+    ],
+    [
+      'an aux address on the default gateway',
+      { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { r: '10.0.0.1' } },
+      "--aux-address r=10.0.0.1 is the network's gateway",
+    ],
+    [
+      'an aux address on the given gateway',
+      { name: 'b', subnets: ['10.0.0.0/24'], gateway: '10.0.0.254', auxAddresses: { r: '10.0.0.254' } },
+      "r=10.0.0.254 is the network's gateway",
+    ],
+    [
+      'an aux address on the gateway of an ip-range',
+      { name: 'b', subnets: ['10.0.0.0/24'], ipRange: '10.0.0.128/25', auxAddresses: { r: '10.0.0.128' } },
+      "r=10.0.0.128 is the network's gateway",
+    ],
+    [
+      'an aux address on the IPv6 gateway',
+      { name: 'b', subnets: ['10.0.0.0/24', 'fd00:9::/64'], ipv6: true, auxAddresses: { r: 'fd00:9::1' } },
+      "r=fd00:9::1 is the network's gateway",
+    ],
+    [
+      'two aux addresses on one address',
+      { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { a: '10.0.0.9', b: '10.0.0.9' } },
+      'b=10.0.0.9 is the same address as --aux-address a',
+    ],
     ['an aux address outside the subnet', { name: 'b', subnets: ['10.0.0.0/24'], auxAddresses: { r: '10.9.0.1' } }, '10.9.0.1'],
     ['an IPv6 subnet without --ipv6', { name: 'b', subnets: ['fd00::/64'] }, 'fd00::/64'],
     ['two IPv4 subnets', { name: 'b', subnets: ['10.0.0.0/24', '10.1.0.0/24'] }, '10.1.0.0/24'],
@@ -122,7 +163,10 @@ describe('engine networks', () => {
     it(`rejects ${what}, naming ${named}, and creates nothing`, async () => {
       await assert.rejects(h.engine.networkCreate(input), (e: Error) => e instanceof InvalidArgumentError && e.message.includes(named));
       assert.deepEqual(h.kernel.linkNames(), ['lo']);
-      assert.deepEqual((await h.store.list('')).map((kv) => kv.key).filter((k) => !k.startsWith('ipam/')), []);
+      assert.deepEqual(
+        (await h.store.list('')).map((kv) => kv.key).filter((k) => !k.startsWith('ipam/')),
+        [],
+      );
       assert.deepEqual(await allocated(h), {});
     });
   }

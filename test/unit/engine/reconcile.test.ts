@@ -96,7 +96,10 @@ describe('engine reconcile (gc)', () => {
     host.close();
     assert.equal(h.kernel.link(null, ep.hostIfname)?.masterIndex, undefined, 'the fake kernel releases the ports, like Linux');
     const report = await h.engine.gc();
-    for (const [veth, bridge, mtu] of [[ep.hostIfname, 'br-net', 1500], [ep2.hostIfname, 'br-jumbo', 1400]] as const) {
+    for (const [veth, bridge, mtu] of [
+      [ep.hostIfname, 'br-net', 1500],
+      [ep2.hostIfname, 'br-jumbo', 1400],
+    ] as const) {
       const link = h.kernel.link(null, veth)!;
       assert.equal(link.masterIndex, h.kernel.link(null, bridge)!.index, `${veth} is a port of ${bridge}`);
       assert.equal(link.up, true);
@@ -104,11 +107,14 @@ describe('engine reconcile (gc)', () => {
     }
     assert.ok(report.actions.includes(`repaired veth ${ep.hostIfname} of endpoint net/sb1: attached to br-net`), report.actions.join('\n'));
     assert.ok(report.actions.includes(`repaired veth ${ep2.hostIfname} of endpoint jumbo/sb1: attached to br-jumbo, mtu 1500 -> 1400, set up`));
-    assert.deepEqual((await h.engine.endpointList()).map((e) => e.state), ['ready', 'ready']);
+    assert.deepEqual(
+      (await h.engine.endpointList()).map((e) => e.state),
+      ['ready', 'ready'],
+    );
     assert.deepEqual((await h.engine.gc()).actions, [], 'a second gc finds nothing to repair');
   });
 
-  it('deletes links this instance made that no record knows, and keeps other instances\' and foreign ones', async () => {
+  it("deletes links this instance made that no record knows, and keeps other instances' and foreign ones", async () => {
     const host = h.netns.openHandle(null);
     await host.linkAdd({ kind: 'bridge', name: 'br-old', alias: 'cnm:net:i1:deadbeef' });
     await host.linkAdd({ kind: 'veth', name: 'vcnm0123456789a', alias: 'cnm:ep:i1:0123456789abc', peer: { name: 'tcnm0123456789a' } });
@@ -135,6 +141,9 @@ describe('engine reconcile (gc)', () => {
     restart(h);
     await h.engine.gc();
     assert.deepEqual(await snapshot(h), clean);
-    assert.deepEqual((await h.engine.networkList()).map((n) => n.name), ['net']);
+    assert.deepEqual(
+      (await h.engine.networkList()).map((n) => n.name),
+      ['net'],
+    );
   });
 });

@@ -6,7 +6,9 @@
 import { type CommandResult, type HostExec } from '../../../src/firewall/host-exec';
 
 /** /proc/net/fib_trie of a host with 127.0.0.1/8 on lo and 192.0.2.2/24 on eth0 (Main and Local tables alike). */
-export const FIB_TRIE = ['Main:', 'Local:'].map((t) => `${t}
+export const FIB_TRIE = ['Main:', 'Local:']
+  .map(
+    (t) => `${t}
   +-- 0.0.0.0/0 3 0 5
      |-- 0.0.0.0
         /0 universe UNICAST
@@ -26,7 +28,9 @@ export const FIB_TRIE = ['Main:', 'Local:'].map((t) => `${t}
               /32 host LOCAL
         |-- 192.0.2.255
            /32 link BROADCAST
-`).join('');
+`,
+  )
+  .join('');
 
 const ok = (stdout = ''): CommandResult => ({ code: 0, stdout, stderr: '' });
 const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: '', stderr });
@@ -87,7 +91,12 @@ export class FakeHostExec implements HostExec {
     const a = args.join(' ');
     if (a === 'list tables') {
       const names = [this.v4.exists ? 'table ip filter' : '', this.v6.exists ? 'table ip6 filter' : '', this.nftTable ? 'table inet cnm' : ''];
-      return ok(names.filter(Boolean).map((n) => `${n}\n`).join(''));
+      return ok(
+        names
+          .filter(Boolean)
+          .map((n) => `${n}\n`)
+          .join(''),
+      );
     }
     if (a === '-j list table ip filter' || a === '-j list table ip6 filter') {
       const t = a.endsWith('ip filter') ? this.v4 : this.v6;
@@ -152,7 +161,9 @@ export class FakeFilterTable {
     }
     if (a === '-S FORWARD') return ok([`-P FORWARD ${this.forwardPolicy}`, ...this.forward.map((r) => `-A FORWARD ${r}`)].join('\n'));
     if (a === '-S CNM-FORWARD') {
-      return this.cnmChain ? ok(['-N CNM-FORWARD', ...this.cnmChain.map((r) => `-A CNM-FORWARD ${r}`)].join('\n')) : fail('No chain/target/match by that name.');
+      return this.cnmChain
+        ? ok(['-N CNM-FORWARD', ...this.cnmChain.map((r) => `-A CNM-FORWARD ${r}`)].join('\n'))
+        : fail('No chain/target/match by that name.');
     }
     if (a === '-F CNM-FORWARD' && this.cnmChain) return ((this.cnmChain = []), ok());
     if (a === '-X CNM-FORWARD' && this.cnmChain?.length === 0) return ((this.cnmChain = undefined), ok());

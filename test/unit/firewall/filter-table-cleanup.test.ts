@@ -28,7 +28,10 @@ describe("iptables-nft's filter tables created for CNM-FORWARD (fake host)", () 
     await fw.apply(state(true));
     assert.equal(host.v4.exists, true);
     assert.equal(host.v6.exists, true);
-    assert.ok(host.v4.cnmChain!.some((r) => r.includes(CREATED_TABLE_MARK)), 'the chain remembers that cnm created the table');
+    assert.ok(
+      host.v4.cnmChain!.some((r) => r.includes(CREATED_TABLE_MARK)),
+      'the chain remembers that cnm created the table',
+    );
     await fw.removeAll();
     assert.equal(host.v4.exists, false);
     assert.equal(host.v6.exists, false);
@@ -73,8 +76,9 @@ describe("iptables-nft's filter tables created for CNM-FORWARD (fake host)", () 
   });
 
   it('judges emptiness from nft JSON: only empty accept-policy base chains count as empty', () => {
-    const chain = (name: string, extra: object = { type: 'filter', hook: 'forward', prio: 0, policy: 'accept' }) =>
-      ({ chain: { family: 'ip', table: 'filter', name, ...extra } });
+    const chain = (name: string, extra: object = { type: 'filter', hook: 'forward', prio: 0, policy: 'accept' }) => ({
+      chain: { family: 'ip', table: 'filter', name, ...extra },
+    });
     const doc = (...items: object[]) => JSON.stringify({ nftables: [{ metainfo: {} }, { table: { family: 'ip', name: 'filter' } }, ...items] });
     assert.equal(isEmptyFilterTable(doc(chain('FORWARD'))), true);
     assert.equal(isEmptyFilterTable(doc()), true);

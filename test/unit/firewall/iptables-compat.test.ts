@@ -3,7 +3,13 @@ import { iptablesRules, renderIptablesRestore } from '../../../src/firewall/ipta
 import { type FirewallNetwork } from '../../../src/firewall/model';
 
 const net = (over: Partial<FirewallNetwork>): FirewallNetwork => ({
-  id: 'n1', bridge: 'br1', subnets: ['10.1.0.0/24'], masquerade: true, icc: true, internal: false, ...over,
+  id: 'n1',
+  bridge: 'br1',
+  subnets: ['10.1.0.0/24'],
+  masquerade: true,
+  icc: true,
+  internal: false,
+  ...over,
 });
 
 describe('iptables compatibility rules', () => {

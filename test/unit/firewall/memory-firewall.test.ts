@@ -15,7 +15,11 @@ describe('MemoryFirewall', () => {
     assert.deepEqual(fw.current().endpoints[0].addresses, ['10.1.0.2']);
     assert.deepEqual(fw.publishedPorts(), ['tcp/8080']);
     assert.deepEqual(fw.describe('n1'), {
-      networkId: 'n1', bridge: 'br1', masquerade: true, icc: true, internal: false,
+      networkId: 'n1',
+      bridge: 'br1',
+      masquerade: true,
+      icc: true,
+      internal: false,
       published: [{ endpointId: 'e1', bindings: [{ proto: 'tcp', hostPort: 8080, containerPort: 80 }] }],
     });
     assert.equal(fw.applyCount, 1);
@@ -35,7 +39,12 @@ describe('MemoryFirewall', () => {
     fw.listening.push({ proto: 'udp', ip: '0.0.0.0', port: 53 }, { proto: 'tcp', ip: '127.0.0.1', port: 80 });
     await fw.apply(base([{ proto: 'udp', hostPort: 53, containerPort: 53 }]));
     await assert.rejects(
-      fw.apply(base([{ proto: 'udp', hostPort: 53, containerPort: 53 }, { proto: 'tcp', hostPort: 80, containerPort: 80 }])),
+      fw.apply(
+        base([
+          { proto: 'udp', hostPort: 53, containerPort: 53 },
+          { proto: 'tcp', hostPort: 80, containerPort: 80 },
+        ]),
+      ),
       (err: unknown) => err instanceof ConflictError && err.message.includes('tcp/80'),
     );
   });

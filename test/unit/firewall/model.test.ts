@@ -42,10 +42,7 @@ describe('validateState', () => {
 
   it('rejects network ids and endpoint ids that could escape an nft comment', () => {
     rejectsNaming(() => validateState({ networks: [{ ...N1, id: 'x" accept' }], endpoints: [] }), 'x\\" accept');
-    rejectsNaming(
-      () => validateState({ networks: [N1], endpoints: [{ networkId: 'n1', endpointId: 'e"1', addresses: [], published: [] }] }),
-      'e\\"1',
-    );
+    rejectsNaming(() => validateState({ networks: [N1], endpoints: [{ networkId: 'n1', endpointId: 'e"1', addresses: [], published: [] }] }), 'e\\"1');
   });
 
   it('rejects an endpoint of a network that is not in the state with NotFoundError', () => {

@@ -46,9 +46,10 @@ describe('NftFirewall (fake host)', () => {
     assert.equal(host.files.get('/proc/sys/net/ipv4/ip_forward'), '1');
     assert.equal(host.files.get('/proc/sys/net/ipv6/conf/all/forwarding'), '0\n', 'no IPv6 network, no IPv6 forwarding');
     await fw.apply(state());
-    assert.deepEqual(log.lines.filter((l) => l.includes('forwarding')), [
-      'info: enabled IPv4 forwarding (net.ipv4.ip_forward=1, was 0) for cnm networks n1',
-    ]);
+    assert.deepEqual(
+      log.lines.filter((l) => l.includes('forwarding')),
+      ['info: enabled IPv4 forwarding (net.ipv4.ip_forward=1, was 0) for cnm networks n1'],
+    );
   });
 
   it('installs CNM-FORWARD once, jumped to from the end of FORWARD, and removeAll takes everything away', async () => {

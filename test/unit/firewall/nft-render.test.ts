@@ -97,9 +97,12 @@ describe('renderRuleset', () => {
     const t = render({
       networks: [net('n1', 'br1', ['10.1.0.0/24', 'fd00:1::/64'])],
       endpoints: [
-        ep('n1', 'e1', ['10.1.0.2', 'fd00:1::2'], [
-          { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5000, hostPortEnd: 5001, containerPort: 53, containerPortEnd: 54 },
-        ]),
+        ep(
+          'n1',
+          'e1',
+          ['10.1.0.2', 'fd00:1::2'],
+          [{ proto: 'udp', hostIp: '127.0.0.1', hostPort: 5000, hostPortEnd: 5001, containerPort: 53, containerPortEnd: 54 }],
+        ),
       ],
     });
     assert.deepEqual(rules(t, 'published'), [

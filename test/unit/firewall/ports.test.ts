@@ -22,18 +22,12 @@ describe('checkBindingConflicts', () => {
   });
 
   it('rejects overlapping host ranges at the first shared port', () => {
-    assert.throws(
-      () => checkBindingConflicts(stateWith([tcp(8000, { hostPortEnd: 8010, containerPortEnd: 90 })], [tcp(8005)])),
-      conflictNaming('tcp/8005'),
-    );
+    assert.throws(() => checkBindingConflicts(stateWith([tcp(8000, { hostPortEnd: 8010, containerPortEnd: 90 })], [tcp(8005)])), conflictNaming('tcp/8005'));
   });
 
   it('rejects a wildcard binding against a specific address of the same family', () => {
     assert.throws(() => checkBindingConflicts(stateWith([tcp(8080)], [tcp(8080, { hostIp: '10.9.9.9' })])), conflictNaming('tcp/8080'));
-    assert.throws(
-      () => checkBindingConflicts(stateWith([tcp(8080, { hostIp: '0.0.0.0' })], [tcp(8080, { hostIp: '10.9.9.9' })])),
-      conflictNaming('tcp/8080'),
-    );
+    assert.throws(() => checkBindingConflicts(stateWith([tcp(8080, { hostIp: '0.0.0.0' })], [tcp(8080, { hostIp: '10.9.9.9' })])), conflictNaming('tcp/8080'));
   });
 
   it('allows the same port for another protocol, other specific addresses, or another family', () => {
@@ -96,11 +90,18 @@ describe('choosePorts', () => {
     const state = stateWith([tcp(8000)]);
     const listeners = [{ proto: 'tcp' as const, ip: '0.0.0.0', port: 8001 }];
     const got = choosePorts(
-      [tcp(9000), { proto: 'tcp', hostPort: 8000, hostPortEnd: 8005, containerPort: 80 }, { proto: 'tcp', hostPort: 8000, hostPortEnd: 8005, containerPort: 81 }],
+      [
+        tcp(9000),
+        { proto: 'tcp', hostPort: 8000, hostPortEnd: 8005, containerPort: 80 },
+        { proto: 'tcp', hostPort: 8000, hostPortEnd: 8005, containerPort: 81 },
+      ],
       state,
       listeners,
     );
-    assert.deepEqual(got.map((b) => b.hostPort), [9000, 8002, 8003]);
+    assert.deepEqual(
+      got.map((b) => b.hostPort),
+      [9000, 8002, 8003],
+    );
   });
 
   it('picks an ephemeral port for hostPort 0', () => {
@@ -111,7 +112,12 @@ describe('choosePorts', () => {
 
   it('rejects with ExhaustedError when no port of the range is free', () => {
     assert.throws(
-      () => choosePorts([{ proto: 'tcp', hostPort: 8000, hostPortEnd: 8001, containerPort: 80 }], stateWith([tcp(8000, { hostPortEnd: 8001, containerPortEnd: 81 })]), []),
+      () =>
+        choosePorts(
+          [{ proto: 'tcp', hostPort: 8000, hostPortEnd: 8001, containerPort: 80 }],
+          stateWith([tcp(8000, { hostPortEnd: 8001, containerPortEnd: 81 })]),
+          [],
+        ),
       (err: unknown) => err instanceof ExhaustedError && err.message.includes('8000-8001'),
     );
   });

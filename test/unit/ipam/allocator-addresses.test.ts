@@ -68,7 +68,10 @@ for (const kind of STORE_KINDS) {
     it('rejects a taken specific address with ConflictError naming it', async () => {
       const id = await pool('10.1.0.0/24');
       await ipam.requestAddress({ poolId: id, address: '10.1.0.7' });
-      await assert.rejects(ipam.requestAddress({ poolId: id, address: '10.1.0.7' }), (e: unknown) => e instanceof ConflictError && e.message.includes('10.1.0.7'));
+      await assert.rejects(
+        ipam.requestAddress({ poolId: id, address: '10.1.0.7' }),
+        (e: unknown) => e instanceof ConflictError && e.message.includes('10.1.0.7'),
+      );
     });
 
     it('rejects addresses outside the pool, its network and broadcast addresses, naming address and pool', async () => {

@@ -30,14 +30,23 @@ for (const kind of STORE_KINDS) {
     });
 
     it('returns a user subnet under the id <space>/<cidr>, and <space>/<cidr>/<range> with a sub-pool', async () => {
-      assert.deepEqual(await ipam.requestPool(v4('10.1.0.0/16')), { poolId: 'local/10.1.0.0/16', pool: '10.1.0.0/16', addressSpace: 'local', v6: false, data: {} });
+      assert.deepEqual(await ipam.requestPool(v4('10.1.0.0/16')), {
+        poolId: 'local/10.1.0.0/16',
+        pool: '10.1.0.0/16',
+        addressSpace: 'local',
+        v6: false,
+        data: {},
+      });
       const sub = await ipam.requestPool(v4('10.2.0.0/16', '10.2.0.128/25'));
       assert.equal(sub.poolId, 'local/10.2.0.0/16/10.2.0.128/25');
       assert.equal(sub.subPool, '10.2.0.128/25');
       const six = await ipam.requestPool({ addressSpace: 'local', pool: 'fd00:1::/64', v6: true });
       assert.equal(six.poolId, 'local/fd00:1::/64');
       assert.deepEqual((await ipam.listPools()).map((p) => p.poolId).sort(), ['local/10.1.0.0/16', 'local/10.2.0.0/16/10.2.0.128/25', 'local/fd00:1::/64']);
-      assert.deepEqual(await ipam.getPool('local/10.1.0.0/16'), (await ipam.listPools()).find((p) => p.poolId === 'local/10.1.0.0/16'));
+      assert.deepEqual(
+        await ipam.getPool('local/10.1.0.0/16'),
+        (await ipam.listPools()).find((p) => p.poolId === 'local/10.1.0.0/16'),
+      );
     });
 
     it('rejects a subnet overlapping one of the same address space, naming both CIDRs', async () => {
@@ -57,8 +66,14 @@ for (const kind of STORE_KINDS) {
     });
 
     it('rejects malformed requests with InvalidArgumentError naming the value', async () => {
-      await assert.rejects(ipam.requestPool(v4('10.1.0.5/16')), (e: unknown) => e instanceof InvalidCidrError && /10\.1\.0\.5\/16.*did you mean 10\.1\.0\.0\/16/.test(e.message));
-      await assert.rejects(ipam.requestPool(v4('10.1.0.0/16', '10.2.0.0/24')), (e: unknown) => e instanceof InvalidArgumentError && /10\.2\.0\.0\/24.*not inside subnet 10\.1\.0\.0\/16/.test(e.message));
+      await assert.rejects(
+        ipam.requestPool(v4('10.1.0.5/16')),
+        (e: unknown) => e instanceof InvalidCidrError && /10\.1\.0\.5\/16.*did you mean 10\.1\.0\.0\/16/.test(e.message),
+      );
+      await assert.rejects(
+        ipam.requestPool(v4('10.1.0.0/16', '10.2.0.0/24')),
+        (e: unknown) => e instanceof InvalidArgumentError && /10\.2\.0\.0\/24.*not inside subnet 10\.1\.0\.0\/16/.test(e.message),
+      );
       await assert.rejects(ipam.requestPool(v4(undefined, '10.2.0.0/24')), /without a pool/);
       await assert.rejects(ipam.requestPool(v4('fd00::/64')), (e: unknown) => e instanceof InvalidArgumentError && /fd00::\/64/.test(e.message));
       await assert.rejects(ipam.requestPool(v4('10.0.0.0/8', undefined, 'elsewhere')), /unknown address space "elsewhere"/);
@@ -78,11 +93,17 @@ for (const kind of STORE_KINDS) {
       const small = new StoreIpam({ store: new MemoryStore(), defaultPools: { local: [{ base: '10.9.0.0/23', size: 24 }] } });
       assert.equal((await small.requestPool(v4())).pool, '10.9.0.0/24');
       assert.equal((await small.requestPool(v4())).pool, '10.9.1.0/24');
-      await assert.rejects(small.requestPool(v4()), (e: unknown) => e instanceof NoDefaultPoolError && e.kind === 'exhausted' && /10\.9\.0\.0\/23/.test(e.message));
+      await assert.rejects(
+        small.requestPool(v4()),
+        (e: unknown) => e instanceof NoDefaultPoolError && e.kind === 'exhausted' && /10\.9\.0\.0\/23/.test(e.message),
+      );
     });
 
     it('chooses no IPv6 pool by itself and asks for a v6 subnet', async () => {
-      await assert.rejects(ipam.requestPool({ addressSpace: 'local', v6: true }), (e: unknown) => e instanceof InvalidArgumentError && /give an IPv6 subnet/.test(e.message));
+      await assert.rejects(
+        ipam.requestPool({ addressSpace: 'local', v6: true }),
+        (e: unknown) => e instanceof InvalidArgumentError && /give an IPv6 subnet/.test(e.message),
+      );
     });
 
     it('releases a pool with its addresses, frees its subnet for reuse, and reports unknown ids as not found', async () => {
@@ -121,6 +142,9 @@ describe('StoreIpam store hygiene', () => {
     await ipam.requestAddress({ poolId: b.poolId });
     await ipam.releasePool(a.poolId);
     await ipam.releasePool(b.poolId);
-    assert.deepEqual((await store.list('ipam/')).map((kv) => kv.key), ['ipam/spaces/local']);
+    assert.deepEqual(
+      (await store.list('ipam/')).map((kv) => kv.key),
+      ['ipam/spaces/local'],
+    );
   });
 });

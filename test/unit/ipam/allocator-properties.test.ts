@@ -54,7 +54,11 @@ describe('StoreIpam properties', () => {
         for (const cmd of cmds) {
           if (cmd.op === 'any') {
             let expected: bigint | undefined;
-            for (let v = rangeFirst; v <= rangeLast; v++) if (!model.has(v)) { expected = v; break; }
+            for (let v = rangeFirst; v <= rangeLast; v++)
+              if (!model.has(v)) {
+                expected = v;
+                break;
+              }
             if (expected === undefined) {
               await assert.rejects(ipam.requestAddress({ poolId }), ExhaustedError);
             } else {

@@ -20,7 +20,10 @@ describe('default address pool specs', () => {
   });
 
   it('rejects a bad CIDR, naming the flag and the value', () => {
-    rejects(() => parseDefaultPoolSpec('base=10.10.0.0/33,size=24'), /^--default-address-pool "base=10\.10\.0\.0\/33,size=24": base "10\.10\.0\.0\/33": prefix length must be 0-32/);
+    rejects(
+      () => parseDefaultPoolSpec('base=10.10.0.0/33,size=24'),
+      /^--default-address-pool "base=10\.10\.0\.0\/33,size=24": base "10\.10\.0\.0\/33": prefix length must be 0-32/,
+    );
     rejects(() => parseDefaultPoolSpec('base=10.10.1.0/16,size=24'), /host bits are set; did you mean 10\.10\.0\.0\/16\?/);
     rejects(() => parseDefaultPoolSpec('base=10.300.0.0/16,size=24'), /10\.300\.0\.0/);
   });
@@ -45,7 +48,10 @@ describe('default address pool specs', () => {
       { base: '10.10.0.0/16', size: 24 },
       { base: '10.20.0.0/16', size: 20 },
     ]);
-    rejects(() => parseDefaultPoolList('base=10.10.0.0/16,size=24;base=10.20.0.0/16,size=40'), /^CNM_DEFAULT_ADDRESS_POOLS "base=10\.20\.0\.0\/16,size=40": size 40/);
+    rejects(
+      () => parseDefaultPoolList('base=10.10.0.0/16,size=24;base=10.20.0.0/16,size=40'),
+      /^CNM_DEFAULT_ADDRESS_POOLS "base=10\.20\.0\.0\/16,size=40": size 40/,
+    );
   });
 
   it('takes the flags over the env, the env when no flag is given, and nothing when neither is set', () => {

@@ -21,8 +21,14 @@ describe('default pools', () => {
   it("carves Docker's 31 local pools: 172.17-31.0.0/16, then 192.168.0.0/16 as /20s", () => {
     const all = carveAll();
     assert.equal(all.length, 31);
-    assert.deepEqual(all.slice(0, 15), Array.from({ length: 15 }, (_, i) => `172.${17 + i}.0.0/16`));
-    assert.deepEqual(all.slice(15), Array.from({ length: 16 }, (_, i) => `192.168.${i * 16}.0/20`));
+    assert.deepEqual(
+      all.slice(0, 15),
+      Array.from({ length: 15 }, (_, i) => `172.${17 + i}.0.0/16`),
+    );
+    assert.deepEqual(
+      all.slice(15),
+      Array.from({ length: 16 }, (_, i) => `192.168.${i * 16}.0/20`),
+    );
   });
 
   it('skips every candidate that overlaps a blocker, whether the blocker is smaller or larger', () => {
@@ -52,7 +58,10 @@ describe('default pools', () => {
   });
 
   it('rejects a size outside base prefix .. 32 and a base with host bits, naming the entry', () => {
-    assert.throws(() => parseDefaultPools([{ base: '10.0.0.0/16', size: 8 }]), (e: unknown) => e instanceof InvalidArgumentError && /base=10\.0\.0\.0\/16,size=8.*16 to 32/.test(e.message));
+    assert.throws(
+      () => parseDefaultPools([{ base: '10.0.0.0/16', size: 8 }]),
+      (e: unknown) => e instanceof InvalidArgumentError && /base=10\.0\.0\.0\/16,size=8.*16 to 32/.test(e.message),
+    );
     assert.throws(() => parseDefaultPools([{ base: '10.0.0.0/16', size: 33 }]), InvalidArgumentError);
     assert.throws(() => parseDefaultPools([{ base: '10.0.0.1/16', size: 24 }]), /did you mean 10\.0\.0\.0\/16/);
   });

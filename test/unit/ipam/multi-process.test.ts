@@ -32,7 +32,11 @@ describe('StoreIpam across processes', function () {
   });
 
   const start = (args: string[]) => {
-    run = runWorkers<IpamWorkerResult>(WORKER, Array.from({ length: PROCESSES }, () => [dir, ...args]), 50_000);
+    run = runWorkers<IpamWorkerResult>(
+      WORKER,
+      Array.from({ length: PROCESSES }, () => [dir, ...args]),
+      50_000,
+    );
     return run.results;
   };
 
@@ -51,7 +55,10 @@ describe('StoreIpam across processes', function () {
     const got = results.flatMap((r) => r.got);
     assert.equal(got.length, 62);
     assert.equal(new Set(got).size, 62);
-    assert.equal(results.reduce((sum, r) => sum + r.exhausted, 0), PROCESSES * 20 - 62);
+    assert.equal(
+      results.reduce((sum, r) => sum + r.exhausted, 0),
+      PROCESSES * 20 - 62,
+    );
   });
 
   it('carves non-overlapping default pools for processes racing to create networks', async () => {

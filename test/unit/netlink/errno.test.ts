@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { InternalError, InvalidArgumentError, PermissionDeniedError, UnsupportedError } from '../../../src/core/errors';
 import { errnoName, translateNetlinkError } from '../../../src/netlink/errno';
 import {
-  AddrExistsError, AddrNotFoundError, DeviceBusyError, LinkExistsError, LinkNotFoundError, RouteExistsError,
-  RouteNotFoundError, RouteUnreachableError,
+  AddrExistsError,
+  AddrNotFoundError,
+  DeviceBusyError,
+  LinkExistsError,
+  LinkNotFoundError,
+  RouteExistsError,
+  RouteNotFoundError,
+  RouteUnreachableError,
 } from '../../../src/netlink/errors';
 
 /** npm netlink 0.3.0 rejects with exactly this shape: a plain Error, the errno name only in the message. */

@@ -8,8 +8,13 @@ import { attr, linkKindOf, nest, parseAttrs, str } from '../../../src/netlink/nl
 describe('inet helpers', () => {
   it('round-trips IPv4 and IPv6 to canonical text', () => {
     for (const [input, canon] of [
-      ['10.0.0.1', '10.0.0.1'], ['fd00::1', 'fd00::1'], ['FD00:0:0:0:0:0:0:1', 'fd00::1'], ['::', '::'],
-      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['::ffff:10.1.2.3', '::ffff:a01:203'], ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+      ['10.0.0.1', '10.0.0.1'],
+      ['fd00::1', 'fd00::1'],
+      ['FD00:0:0:0:0:0:0:1', 'fd00::1'],
+      ['::', '::'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+      ['::ffff:10.1.2.3', '::ffff:a01:203'],
+      ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
     ]) {
       assert.equal(ipFromBytes(ipToBytes(input).bytes), canon, input);
     }

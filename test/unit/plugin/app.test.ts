@@ -53,20 +53,35 @@ describe('plugin app: routes', () => {
     const auto = await dockerPost(t.app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '', SubPool: '', Options: null, V6: false });
     assert.equal(auto.status, 200);
     assert.match(auto.body.Pool, /^10\.200\.\d+\.0\/24$/);
-    const ranged = await dockerPost(t.app, 'IpamDriver.RequestPool', { AddressSpace: 'cnm-local', Pool: '10.8.0.0/24', SubPool: '10.8.0.128/25', Options: {}, V6: false });
+    const ranged = await dockerPost(t.app, 'IpamDriver.RequestPool', {
+      AddressSpace: 'cnm-local',
+      Pool: '10.8.0.0/24',
+      SubPool: '10.8.0.128/25',
+      Options: {},
+      V6: false,
+    });
     const addr = await dockerPost(t.app, 'IpamDriver.RequestAddress', { PoolID: ranged.body.PoolID, Address: '', Options: null });
     assert.equal(addr.body.Address, '10.8.0.128/24');
   });
 
   it('runs a network and endpoint lifecycle through the driver', async () => {
-    assert.equal((await dockerPost(t.app, 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.bridge.name': 'cnmbr0', mtu: '1400' } }))).status, 200);
+    assert.equal(
+      (await dockerPost(t.app, 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.bridge.name': 'cnmbr0', mtu: '1400' } })))
+        .status,
+      200,
+    );
     const net = t.driver.networks.get(NID)!;
     assert.deepEqual(net.req.options, { 'bridge.name': 'cnmbr0', mtu: '1400' });
     assert.deepEqual(net.req.ipv4Data, [{ addressSpace: 'cnm-local', gateway: '10.233.0.1/24', pool: '10.233.0.0/24' }]);
 
     const ce = await dockerPost(t.app, 'NetworkDriver.CreateEndpoint', createEndpointBody());
     assert.deepEqual([ce.status, ce.body], [200, { Interface: { MacAddress: '02:42:0a:00:00:02' } }]);
-    const join = await dockerPost(t.app, 'NetworkDriver.Join', { NetworkID: NID, EndpointID: EID, SandboxKey: '/var/run/docker/netns/980d1a746b95', Options: {} });
+    const join = await dockerPost(t.app, 'NetworkDriver.Join', {
+      NetworkID: NID,
+      EndpointID: EID,
+      SandboxKey: '/var/run/docker/netns/980d1a746b95',
+      Options: {},
+    });
     assert.deepEqual(join.body, { InterfaceName: { SrcName: 'veth93297ea', DstPrefix: 'eth' }, Gateway: '10.233.0.1' });
     assert.equal((await dockerPost(t.app, 'NetworkDriver.ProgramExternalConnectivity', { NetworkID: NID, EndpointID: EID, Options: {} })).status, 200);
     assert.equal(net.endpoints.get(EID)!.externalConnectivity, true);
@@ -95,7 +110,12 @@ describe('plugin app: routes', () => {
   });
 
   it('answers AllocateNetwork, FreeNetwork, DiscoverNew and DiscoverDelete of a local driver', async () => {
-    const alloc = await dockerPost(t.app, 'NetworkDriver.AllocateNetwork', { NetworkID: 'qh1y3ks7d6olhpa5h2ymfa8cu', Options: { a: 'b' }, IPv4Data: [{ AddressSpace: '', Pool: '10.0.1.0/24', Gateway: '10.0.1.1/24' }], IPv6Data: null });
+    const alloc = await dockerPost(t.app, 'NetworkDriver.AllocateNetwork', {
+      NetworkID: 'qh1y3ks7d6olhpa5h2ymfa8cu',
+      Options: { a: 'b' },
+      IPv4Data: [{ AddressSpace: '', Pool: '10.0.1.0/24', Gateway: '10.0.1.1/24' }],
+      IPv6Data: null,
+    });
     assert.deepEqual([alloc.status, alloc.body], [200, { Options: {} }]);
     assert.equal((await dockerPost(t.app, 'NetworkDriver.FreeNetwork', { NetworkID: 'qh1y3ks7d6olhpa5h2ymfa8cu' })).status, 200);
     const data = { Address: '10.0.0.5', BindAddress: '0.0.0.0', Self: true };

@@ -45,7 +45,8 @@ describe('plugin app: replay of a recorded dockerd session', () => {
         swaps.push([`"${f.recordedResponse.LocalDefaultAddressSpace}"`, JSON.stringify(r.body.LocalDefaultAddressSpace)]);
       }
       if (f.method === 'IpamDriver.RequestPool') swaps.push([`"${f.recordedResponse.PoolID}"`, JSON.stringify(r.body.PoolID)]);
-      if (f.method === 'IpamDriver.RequestAddress') assert.equal(r.body.Address, f.recordedResponse.Address === '10.233.0.1/24' ? '10.233.0.1/24' : '10.233.0.2/24');
+      if (f.method === 'IpamDriver.RequestAddress')
+        assert.equal(r.body.Address, f.recordedResponse.Address === '10.233.0.1/24' ? '10.233.0.1/24' : '10.233.0.2/24');
       if (f.method === 'NetworkDriver.CreateNetwork') assert.equal(t.driver.networks.values().next().value!.req.options.mtu, '1400');
       if (f.method === 'NetworkDriver.Join') assert.deepEqual(r.body.Gateway, '10.233.0.1');
     }

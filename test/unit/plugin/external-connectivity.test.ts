@@ -43,15 +43,21 @@ describe('plugin: port publishing through the bridge driver and the firewall', (
 
   it('programs masquerade for a new network and forgets it on DeleteNetwork', async () => {
     await dockerPost(app, 'NetworkDriver.CreateNetwork', createNetworkBody());
-    assert.deepEqual(fw.current().networks.map((n) => [n.id, n.subnets, n.masquerade, n.internal]), [[NID, ['10.233.0.0/24'], true, false]]);
+    assert.deepEqual(
+      fw.current().networks.map((n) => [n.id, n.subnets, n.masquerade, n.internal]),
+      [[NID, ['10.233.0.0/24'], true, false]],
+    );
     await dockerPost(app, 'NetworkDriver.DeleteNetwork', { NetworkID: NID });
     assert.deepEqual(fw.current().networks, []);
   });
 
   it('publishes -p 8080:80 and -p 127.0.0.1:5353:53/udp, reports them in EndpointOperInfo, and revokes them', async () => {
     await start();
-    const r = await dockerPost(app, 'NetworkDriver.ProgramExternalConnectivity',
-      programBody([binding({}), binding({ Proto: 17, Port: 53, HostIP: '127.0.0.1', HostPort: 5353, HostPortEnd: 5353 })], [{ Proto: 6, Port: 80 }]));
+    const r = await dockerPost(
+      app,
+      'NetworkDriver.ProgramExternalConnectivity',
+      programBody([binding({}), binding({ Proto: 17, Port: 53, HostIP: '127.0.0.1', HostPort: 5353, HostPortEnd: 5353 })], [{ Proto: 6, Port: 80 }]),
+    );
     assert.deepEqual([r.status, r.body], [200, {}]);
     assert.deepEqual(fw.publishedPorts(), ['tcp/8080', 'udp/5353']);
     const info = await dockerPost(app, 'NetworkDriver.EndpointOperInfo', { NetworkID: NID, EndpointID: EID });
@@ -69,10 +75,16 @@ describe('plugin: port publishing through the bridge driver and the firewall', (
   it('picks free host ports for -P (HostPort 0) and for a host range', async () => {
     fw.listening.push({ proto: 'tcp', ip: '0.0.0.0', port: 8000 });
     await start();
-    await dockerPost(app, 'NetworkDriver.ProgramExternalConnectivity',
-      programBody([binding({ HostPort: 0, HostPortEnd: 0 }), binding({ Port: 81, HostPort: 8000, HostPortEnd: 8010 })]));
+    await dockerPost(
+      app,
+      'NetworkDriver.ProgramExternalConnectivity',
+      programBody([binding({ HostPort: 0, HostPortEnd: 0 }), binding({ Port: 81, HostPort: 8000, HostPortEnd: 8010 })]),
+    );
     const info = await dockerPost(app, 'NetworkDriver.EndpointOperInfo', { NetworkID: NID, EndpointID: EID });
-    assert.deepEqual(info.body.Value[PORTMAP].map((b: { HostPort: number }) => b.HostPort), [49153, 8001]);
+    assert.deepEqual(
+      info.body.Value[PORTMAP].map((b: { HostPort: number }) => b.HostPort),
+      [49153, 8001],
+    );
     assert.deepEqual(fw.publishedPorts(), ['tcp/49153', 'tcp/8001']);
   });
 

@@ -5,7 +5,13 @@
  */
 import { ConflictError, NotFoundError } from '../../../src/core/errors';
 import type {
-  CreateEndpointRequest, CreateNetworkRequest, DriverCapabilities, EndpointInterface, JoinRequest, JoinResponse, NetworkDriver,
+  CreateEndpointRequest,
+  CreateNetworkRequest,
+  DriverCapabilities,
+  EndpointInterface,
+  JoinRequest,
+  JoinResponse,
+  NetworkDriver,
 } from '../../../src/drivers/driver';
 
 export interface FakeEndpoint {

@@ -6,15 +6,25 @@ import type { CreateNetworkRequest } from '../../../src/plugin/protocol';
 
 describe('network options mapping', () => {
   it('accepts Docker bridge option names and short names', () => {
-    assert.deepEqual(mapGenericOptions({
-      'com.docker.network.bridge.name': 'br-x',
-      'com.docker.network.driver.mtu': '1450',
-      'com.docker.network.bridge.enable_icc': 'false',
-      enable_ip_masquerade: 'True',
-    }), {
-      'bridge.name': 'br-x', mtu: '1450', 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'true',
+    assert.deepEqual(
+      mapGenericOptions({
+        'com.docker.network.bridge.name': 'br-x',
+        'com.docker.network.driver.mtu': '1450',
+        'com.docker.network.bridge.enable_icc': 'false',
+        enable_ip_masquerade: 'True',
+      }),
+      {
+        'bridge.name': 'br-x',
+        mtu: '1450',
+        'com.docker.network.bridge.enable_icc': 'false',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      },
+    );
+    assert.deepEqual(mapGenericOptions({ 'bridge.name': 'br-y', mtu: '9000', enable_icc: '1' }), {
+      'bridge.name': 'br-y',
+      mtu: '9000',
+      'com.docker.network.bridge.enable_icc': 'true',
     });
-    assert.deepEqual(mapGenericOptions({ 'bridge.name': 'br-y', mtu: '9000', enable_icc: '1' }), { 'bridge.name': 'br-y', mtu: '9000', 'com.docker.network.bridge.enable_icc': 'true' });
   });
 
   it('accepts a null or empty generic map', () => {
@@ -23,8 +33,10 @@ describe('network options mapping', () => {
   });
 
   it('rejects two names of one option with different values', () => {
-    assert.throws(() => mapGenericOptions({ mtu: '1400', 'com.docker.network.driver.mtu': '1500' }),
-      (e: CnmError) => e.kind === 'invalid' && /options mtu and com\.docker\.network\.driver\.mtu set mtu to different values/.test(e.message));
+    assert.throws(
+      () => mapGenericOptions({ mtu: '1400', 'com.docker.network.driver.mtu': '1500' }),
+      (e: CnmError) => e.kind === 'invalid' && /options mtu and com\.docker\.network\.driver\.mtu set mtu to different values/.test(e.message),
+    );
   });
 
   it('rejects MTUs outside 68..65535', () => {

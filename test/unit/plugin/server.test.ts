@@ -101,7 +101,9 @@ describe('plugin server', () => {
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
+        stdio: 'ignore',
+      });
     } catch {
       this.skip();
     }
@@ -138,18 +140,26 @@ describe('plugin server', () => {
     const events: string[] = [];
     const logs: any[] = [];
     const logger = pino({}, { write: (l: string) => logs.push(JSON.parse(l)) });
-    const done = runDaemon({ socketPath: sock, stateDir: dir }, {
-      logger,
-      signals,
-      openBackend: async () => ({
-        driver: new FakeNetworkDriver(),
-        ipam: new FakeIpam(),
-        mutex: new KeyedMutex(),
-        gc: async () => { events.push('gc'); return { actions: ['removed unfinished endpoint e1 (creating)'] }; },
-        close: async () => { events.push('close'); },
-      }),
-      onListening: () => events.push('listening'),
-    });
+    const done = runDaemon(
+      { socketPath: sock, stateDir: dir },
+      {
+        logger,
+        signals,
+        openBackend: async () => ({
+          driver: new FakeNetworkDriver(),
+          ipam: new FakeIpam(),
+          mutex: new KeyedMutex(),
+          gc: async () => {
+            events.push('gc');
+            return { actions: ['removed unfinished endpoint e1 (creating)'] };
+          },
+          close: async () => {
+            events.push('close');
+          },
+        }),
+        onListening: () => events.push('listening'),
+      },
+    );
     while (!events.includes('listening')) await new Promise((r) => setTimeout(r, 5));
     assert.equal((await postUnix(sock, 'NetworkDriver.GetCapabilities')).status, 200);
     signals.emit('SIGTERM');

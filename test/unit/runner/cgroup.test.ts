@@ -34,7 +34,8 @@ describe('runner cgroups', () => {
   describe('detectLayout', () => {
     it('finds v1 controllers by mount option, also in combined hierarchies, and ignores the hybrid cgroup2', () => {
       assert.deepEqual(detectLayout(V1_MOUNTS), {
-        version: 1, mounts: { cpu: '/sys/fs/cgroup/cpu,cpuacct', memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' },
+        version: 1,
+        mounts: { cpu: '/sys/fs/cgroup/cpu,cpuacct', memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' },
       });
     });
     it('uses v2 when cgroup2 is mounted at /sys/fs/cgroup', () => {
@@ -47,12 +48,27 @@ describe('runner cgroups', () => {
 
   describe('limitFiles', () => {
     it('writes quota over a 100ms period, at least 1ms', () => {
-      assert.deepEqual(limitFiles(2, 'unified', { cpus: 0.001 }, () => false), [['cpu.max', '1000 100000']]);
-      assert.deepEqual(limitFiles(1, 'cpu', { cpus: 1.5 }, () => false), [['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', '150000']]);
+      assert.deepEqual(
+        limitFiles(2, 'unified', { cpus: 0.001 }, () => false),
+        [['cpu.max', '1000 100000']],
+      );
+      assert.deepEqual(
+        limitFiles(1, 'cpu', { cpus: 1.5 }, () => false),
+        [
+          ['cpu.cfs_period_us', '100000'],
+          ['cpu.cfs_quota_us', '150000'],
+        ],
+      );
     });
     it('writes nothing when no limit is asked for', () => {
-      assert.deepEqual(limitFiles(2, 'unified', {}, () => true), []);
-      assert.deepEqual(limitFiles(1, 'memory', {}, () => true), []);
+      assert.deepEqual(
+        limitFiles(2, 'unified', {}, () => true),
+        [],
+      );
+      assert.deepEqual(
+        limitFiles(1, 'memory', {}, () => true),
+        [],
+      );
     });
   });
 
@@ -66,7 +82,10 @@ describe('runner cgroups', () => {
     assert.equal(read(path.join(base, 'cpu,cpuacct/cnm/web/cpu.cfs_quota_us')), '50000');
     assert.equal(read(path.join(base, 'cpu,cpuacct/cnm/web/cpu.cfs_period_us')), '100000');
     assert.equal(read(path.join(base, 'pids/cnm/web/pids.max')), '20');
-    assert.deepEqual(cg.procsFiles(set), set.dirs.map((d) => path.join(d, 'cgroup.procs')));
+    assert.deepEqual(
+      cg.procsFiles(set),
+      set.dirs.map((d) => path.join(d, 'cgroup.procs')),
+    );
   });
 
   it('v1: skips memsw when the kernel has no swap accounting', () => {

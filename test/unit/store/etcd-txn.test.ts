@@ -8,7 +8,7 @@ const ks = new KeySpace('cnm/');
 
 /** Readable form: "del a", "del [a, b)", "put a=v" with the key space prefix stripped. */
 function show(ops: IRequestOp[]): string[] {
-  const k = (b: Buffer | undefined) => (b ? ks.strip(b) ?? `!${b.toString('hex')}` : '');
+  const k = (b: Buffer | undefined) => (b ? (ks.strip(b) ?? `!${b.toString('hex')}`) : '');
   return ops.map((o) => {
     if (o.request_put) return `put ${k(o.request_put.key)}=${o.request_put.value!.toString()}`;
     const d = o.request_delete_range!;

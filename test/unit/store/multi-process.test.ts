@@ -29,7 +29,11 @@ describe('SqliteStore across processes', function () {
 
   it('loses no update when processes increment one counter with compare-and-set txns', async () => {
     const perProcess = 150;
-    const r = runWorkers<{ retries: number }>(WORKER, Array.from({ length: PROCESSES }, () => [dir, 'increment', String(perProcess)]), 50_000);
+    const r = runWorkers<{ retries: number }>(
+      WORKER,
+      Array.from({ length: PROCESSES }, () => [dir, 'increment', String(perProcess)]),
+      50_000,
+    );
     run = r;
     await r.results;
     assert.equal((await store.get('counter'))?.value, String(PROCESSES * perProcess));
@@ -37,20 +41,34 @@ describe('SqliteStore across processes', function () {
 
   it('lets exactly one process create each key when all race to create the same keys', async () => {
     const keys = 300;
-    const r = runWorkers<{ won: number[] }>(WORKER, Array.from({ length: PROCESSES }, () => [dir, 'claim', String(keys)]), 50_000);
+    const r = runWorkers<{ won: number[] }>(
+      WORKER,
+      Array.from({ length: PROCESSES }, () => [dir, 'claim', String(keys)]),
+      50_000,
+    );
     run = r;
     const won = (await r.results).flatMap((x) => x.won);
     assert.equal(won.length, keys, 'every key is claimed exactly once');
-    assert.deepEqual([...new Set(won)].sort((a, b) => a - b), Array.from({ length: keys }, (_, i) => i));
+    assert.deepEqual(
+      [...new Set(won)].sort((a, b) => a - b),
+      Array.from({ length: keys }, (_, i) => i),
+    );
     assert.equal((await store.list('claims/')).length, keys);
   });
 
   it('creates the database once when several processes open a fresh state directory at the same moment', async () => {
     const fresh = path.join(dir, 'fresh', 'state');
-    const r = runWorkers<{ won: number[] }>(WORKER, Array.from({ length: PROCESSES }, () => [fresh, 'claim', '50']), 50_000);
+    const r = runWorkers<{ won: number[] }>(
+      WORKER,
+      Array.from({ length: PROCESSES }, () => [fresh, 'claim', '50']),
+      50_000,
+    );
     run = r;
     const won = (await r.results).flatMap((x) => x.won).sort((a, b) => a - b);
-    assert.deepEqual(won, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      won,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     const check = openStore(fresh);
     try {
       assert.equal((await check.list('claims/')).length, 50);

@@ -42,7 +42,17 @@ describe('openStoreFromUrl / parseStoreSpec', () => {
   });
 
   it('refuses other forms, naming the value and the allowed forms', () => {
-    for (const bad of ['etcd://', 'etcd://host', 'etcd://host:0', 'etcd://host:70000', 'etcd://a:1,,b:2', 'etcd://[nothex]:1', 'http://h:1', 'redis://h:1', 'SQLITE']) {
+    for (const bad of [
+      'etcd://',
+      'etcd://host',
+      'etcd://host:0',
+      'etcd://host:70000',
+      'etcd://a:1,,b:2',
+      'etcd://[nothex]:1',
+      'http://h:1',
+      'redis://h:1',
+      'SQLITE',
+    ]) {
       assert.throws(
         () => parseStoreSpec(bad),
         (e: unknown) => e instanceof InvalidArgumentError && e.message.includes(JSON.stringify(bad)) && e.message.includes('etcd://HOST:PORT'),

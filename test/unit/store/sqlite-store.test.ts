@@ -87,7 +87,10 @@ describe('SqliteStore', () => {
     const db = new Database(path.join(dir, DB_FILE_NAME));
     db.prepare(`UPDATE meta SET value = 99 WHERE name = 'schema_version'`).run();
     db.close();
-    assert.throws(() => open(dir), (err: unknown) => err instanceof InvalidArgumentError && /schema version 99/.test(err.message));
+    assert.throws(
+      () => open(dir),
+      (err: unknown) => err instanceof InvalidArgumentError && /schema version 99/.test(err.message),
+    );
   });
 
   it('fails a write with a "busy" InternalError once another process has held the write lock past the timeout', async () => {
@@ -110,7 +113,10 @@ describe('SqliteStore', () => {
   it('refuses a state directory it cannot create, naming it', () => {
     const file = path.join(dir, 'not-a-dir');
     fs.writeFileSync(file, '');
-    assert.throws(() => openStore(path.join(file, 'state')), (e: unknown) => e instanceof CnmError && e.message.includes(`create state directory ${path.join(file, 'state')}`));
+    assert.throws(
+      () => openStore(path.join(file, 'state')),
+      (e: unknown) => e instanceof CnmError && e.message.includes(`create state directory ${path.join(file, 'state')}`),
+    );
   });
 
   it('resolves the state directory from the argument, then CNM_STATE_DIR, then /var/lib/cnm', () => {

@@ -40,8 +40,10 @@ async function createNetwork(d: DockerHost, id: string, subnet = SUBNET, generic
   const pool = await ok(d, 'IpamDriver.RequestPool', { AddressSpace: 'local', Pool: subnet, SubPool: '', Options: { scope: 'global' }, V6: false });
   const gw = await ok(d, 'IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: { RequestAddressType: 'com.docker.network.gateway' } });
   const r = await dockerPost(d.app, 'NetworkDriver.CreateNetwork', {
-    NetworkID: id, Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': generic },
-    IPv4Data: [{ AddressSpace: 'global', Pool: pool.Pool, Gateway: gw.Address }], IPv6Data: [],
+    NetworkID: id,
+    Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': generic },
+    IPv4Data: [{ AddressSpace: 'global', Pool: pool.Pool, Gateway: gw.Address }],
+    IPv6Data: [],
   });
   return { poolId: pool.PoolID as string, gateway: gw.Address as string, create: r };
 }
@@ -62,16 +64,28 @@ describe('vxlan network on the Docker path (one NetworkID per host)', () => {
 
   it('maps -o driver=vxlan and the vxlan options, requires vxlan.id, and rejects an unknown driver', () => {
     const base = { NetworkID: nid('a'), IPv4Data: [{ AddressSpace: 'global', Pool: SUBNET }], IPv6Data: [] };
-    const req = toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { ...GENERIC, 'vxlan.port': '8472', 'com.docker.network.driver.mtu': '1400' } } });
+    const req = toDriverCreateNetwork({
+      ...base,
+      Options: { 'com.docker.network.generic': { ...GENERIC, 'vxlan.port': '8472', 'com.docker.network.driver.mtu': '1400' } },
+    });
     assert.equal(req.driver, 'vxlan');
     assert.equal(req.perHostId, true);
     assert.deepEqual(req.options, { 'vxlan.id': '4242', 'vxlan.port': '8472', mtu: '1400' });
-    assert.throws(() => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { driver: 'vxlan' } } }), /option vxlan.id is required with -o driver=vxlan/);
-    assert.throws(() => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { driver: 'macvlan' } } }), /driver="macvlan" is unknown; use bridge or vxlan/);
-    assert.throws(() => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { ...GENERIC, 'bridge.name': 'x' } } }), /unknown vxlan network option "bridge.name"/);
+    assert.throws(
+      () => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { driver: 'vxlan' } } }),
+      /option vxlan.id is required with -o driver=vxlan/,
+    );
+    assert.throws(
+      () => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { driver: 'macvlan' } } }),
+      /driver="macvlan" is unknown; use bridge or vxlan/,
+    );
+    assert.throws(
+      () => toDriverCreateNetwork({ ...base, Options: { 'com.docker.network.generic': { ...GENERIC, 'bridge.name': 'x' } } }),
+      /unknown vxlan network option "bridge.name"/,
+    );
   });
 
-  it('joins both hosts\' networks to one segment with one shared pool, one gateway and no address collision', async () => {
+  it("joins both hosts' networks to one segment with one shared pool, one gateway and no address collision", async () => {
     const na = await createNetwork(a, nid('a'));
     const nb = await createNetwork(b, nid('b'));
     assert.equal(na.create.status, 200);
@@ -85,15 +99,28 @@ describe('vxlan network on the Docker path (one NetworkID per host)', () => {
     const ea = await ok(a, 'IpamDriver.RequestAddress', { PoolID: na.poolId, Address: '', Options: null });
     const eb = await ok(b, 'IpamDriver.RequestAddress', { PoolID: nb.poolId, Address: '', Options: null });
     assert.deepEqual([ea.Address, eb.Address], ['10.42.0.2/24', '10.42.0.3/24']);
-    await ok(a, 'NetworkDriver.CreateEndpoint', { NetworkID: nid('a'), EndpointID: nid('1'), Interface: { Address: ea.Address, AddressIPv6: '', MacAddress: '' }, Options: {} });
-    await ok(b, 'NetworkDriver.CreateEndpoint', { NetworkID: nid('b'), EndpointID: nid('2'), Interface: { Address: eb.Address, AddressIPv6: '', MacAddress: '' }, Options: {} });
+    await ok(a, 'NetworkDriver.CreateEndpoint', {
+      NetworkID: nid('a'),
+      EndpointID: nid('1'),
+      Interface: { Address: ea.Address, AddressIPv6: '', MacAddress: '' },
+      Options: {},
+    });
+    await ok(b, 'NetworkDriver.CreateEndpoint', {
+      NetworkID: nid('b'),
+      EndpointID: nid('2'),
+      Interface: { Address: eb.Address, AddressIPv6: '', MacAddress: '' },
+      Options: {},
+    });
     await settle([a.h, b.h]);
     for (const d of [a, b]) {
       assert.equal(d.h.kernel.host.byName('cnm-vx4242')?.vxlan?.vni, 4242, d.h.name);
       assert.ok(d.h.kernel.host.byName('cnm-vb4242'), d.h.name);
     }
     const aFdb = await a.h.host.fdbList!('cnm-vx4242');
-    assert.ok(aFdb.some((e) => e.dst === '192.0.2.2'), 'host a floods to host b');
+    assert.ok(
+      aFdb.some((e) => e.dst === '192.0.2.2'),
+      'host a floods to host b',
+    );
   });
 
   it('refuses a network with the same VNI and another subnet with 409 naming both subnets', async () => {
@@ -123,9 +150,18 @@ describe('vxlan network on the Docker path (one NetworkID per host)', () => {
     await ok(b, 'IpamDriver.ReleaseAddress', { PoolID: nb.poolId, Address: '10.42.0.1' });
     await ok(b, 'IpamDriver.ReleasePool', { PoolID: nb.poolId });
     await ok(b, 'NetworkDriver.DeleteNetwork', { NetworkID: nid('b') });
-    assert.deepEqual((await cluster.list('cluster/vxlan/')).map((kv) => kv.key), []);
-    assert.deepEqual((await cluster.list('ipam/pools/')).map((kv) => kv.key), []);
-    assert.deepEqual((await cluster.list('ipam/addrs/')).map((kv) => kv.key), []);
+    assert.deepEqual(
+      (await cluster.list('cluster/vxlan/')).map((kv) => kv.key),
+      [],
+    );
+    assert.deepEqual(
+      (await cluster.list('ipam/pools/')).map((kv) => kv.key),
+      [],
+    );
+    assert.deepEqual(
+      (await cluster.list('ipam/addrs/')).map((kv) => kv.key),
+      [],
+    );
   });
 
   it('keeps rejecting overlapping pools without scope=global (local space) and a shared pool with another ip-range', async () => {
@@ -133,10 +169,22 @@ describe('vxlan network on the Docker path (one NetworkID per host)', () => {
     await ok(a, 'IpamDriver.RequestPool', local);
     assert.equal((await dockerPost(a.app, 'IpamDriver.RequestPool', local)).status, 409);
     await createNetwork(a, nid('a'));
-    const r = await dockerPost(b.app, 'IpamDriver.RequestPool', { AddressSpace: 'local', Pool: SUBNET, SubPool: '10.42.0.128/25', Options: { scope: 'global' }, V6: false });
+    const r = await dockerPost(b.app, 'IpamDriver.RequestPool', {
+      AddressSpace: 'local',
+      Pool: SUBNET,
+      SubPool: '10.42.0.128/25',
+      Options: { scope: 'global' },
+      V6: false,
+    });
     assert.equal(r.status, 409);
     assert.match(r.body.Err, /shared pool 10\.42\.0\.0\/24 has ip-range none, this request 10\.42\.0\.128\/25/);
-    const bad = await dockerPost(b.app, 'IpamDriver.RequestPool', { AddressSpace: 'local', Pool: SUBNET, SubPool: '', Options: { scope: 'cluster' }, V6: false });
+    const bad = await dockerPost(b.app, 'IpamDriver.RequestPool', {
+      AddressSpace: 'local',
+      Pool: SUBNET,
+      SubPool: '',
+      Options: { scope: 'cluster' },
+      V6: false,
+    });
     assert.equal(bad.status, 400);
   });
 });

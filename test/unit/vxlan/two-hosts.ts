@@ -38,8 +38,16 @@ export async function makeHost(cluster: FakeClusterStore, name: string, ip: stri
     { host, store, instance, hostName: name, log: silentLogger, bridge },
     { clustered: true, onSegmentChanged: (vni) => segments.changed(vni) },
   );
-  const sync = new ClusterSync({ store: cluster, host, self: name, deviceName: vxlanDeviceName, resyncIntervalMs: 0, log: silentLogger, segments,
-    onNetworkRemoved: (id, vni) => driver.onNetworkRemoved(id, vni) });
+  const sync = new ClusterSync({
+    store: cluster,
+    host,
+    self: name,
+    deviceName: vxlanDeviceName,
+    resyncIntervalMs: 0,
+    log: silentLogger,
+    segments,
+    onNetworkRemoved: (id, vni) => driver.onNetworkRemoved(id, vni),
+  });
   await sync.start();
   return { name, ip, kernel, netns, host, store, driver, sync };
 }

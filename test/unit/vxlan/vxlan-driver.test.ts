@@ -14,7 +14,12 @@ import { BridgeDriver } from '../../../src/drivers/bridge/bridge-driver';
 
 const NID = 'aa'.repeat(32);
 const createReq = (over: Partial<CreateNetworkRequest> = {}): CreateNetworkRequest => ({
-  networkId: NID, name: 'ov', options: {}, ipv4Data: [{ addressSpace: 'global', pool: '10.77.0.0/24', gateway: '10.77.0.1/24' }], ipv6Data: [], ...over,
+  networkId: NID,
+  name: 'ov',
+  options: {},
+  ipv4Data: [{ addressSpace: 'global', pool: '10.77.0.0/24', gateway: '10.77.0.1/24' }],
+  ipv6Data: [],
+  ...over,
 });
 
 async function attach(h: FakeHost, n: number): Promise<AttachRequest> {
@@ -22,8 +27,13 @@ async function attach(h: FakeHost, n: number): Promise<AttachRequest> {
   await h.netns.create(sandbox);
   const handle = h.netns.openHandle(sandbox);
   const req: AttachRequest = {
-    networkId: NID, endpointId: `${n}`.padStart(2, '0') + 'ee'.repeat(31), sandbox: { netns: sandbox, handle }, ifname: 'eth0',
-    mac: `02:42:0a:4d:00:${(n + 1).toString(16).padStart(2, '0')}`, address: `10.77.0.${n + 1}/24`, defaultRoute: true,
+    networkId: NID,
+    endpointId: `${n}`.padStart(2, '0') + 'ee'.repeat(31),
+    sandbox: { netns: sandbox, handle },
+    ifname: 'eth0',
+    mac: `02:42:0a:4d:00:${(n + 1).toString(16).padStart(2, '0')}`,
+    address: `10.77.0.${n + 1}/24`,
+    defaultRoute: true,
   };
   await h.driver.attach(req);
   return req;
@@ -31,8 +41,13 @@ async function attach(h: FakeHost, n: number): Promise<AttachRequest> {
 
 describe('vxlan options', () => {
   it('parses VNI, port, device, local address and MTU, rejecting unknown keys with the known list', () => {
-    assert.deepEqual(parseVxlanOptions({ 'vxlan.id': '42', 'vxlan.port': '8472', 'vxlan.device': 'eth1', 'vxlan.local': '192.0.2.1', mtu: '1400' }),
-      { vni: 42, port: 8472, device: 'eth1', local: '192.0.2.1', mtu: 1400 });
+    assert.deepEqual(parseVxlanOptions({ 'vxlan.id': '42', 'vxlan.port': '8472', 'vxlan.device': 'eth1', 'vxlan.local': '192.0.2.1', mtu: '1400' }), {
+      vni: 42,
+      port: 8472,
+      device: 'eth1',
+      local: '192.0.2.1',
+      mtu: 1400,
+    });
     assert.equal(parseVxlanOptions({}).port, 4789);
     assert.throws(() => parseVxlanOptions({ 'vxlan.id': '16777216' }), /vxlan.id="16777216" is not allowed: use an integer from 1 to 16777215/);
     assert.throws(() => parseVxlanOptions({ 'bridge.name': 'x' }), /unknown vxlan option "bridge.name"; known options: vxlan.id/);
@@ -64,10 +79,7 @@ describe('VxlanDriver', () => {
   it('claims a given VNI once and hands out the lowest free one from 4096 otherwise', async () => {
     await a.driver.createNetwork(createReq({ options: { 'vxlan.id': '5000' } }));
     await assert.rejects(b.driver.createNetwork(createReq({ networkId: 'bb'.repeat(32), options: { 'vxlan.id': '5000' } })), ConflictError);
-    await Promise.all([
-      a.driver.createNetwork(createReq({ networkId: 'cc'.repeat(32) })),
-      b.driver.createNetwork(createReq({ networkId: 'dd'.repeat(32) })),
-    ]);
+    await Promise.all([a.driver.createNetwork(createReq({ networkId: 'cc'.repeat(32) })), b.driver.createNetwork(createReq({ networkId: 'dd'.repeat(32) }))]);
     const vnis = (await cluster.list('cluster/vxlan/vni/')).map((kv) => kv.key.split('/').pop()).sort();
     assert.deepEqual(vnis, ['4096', '4097', '5000']);
   });
@@ -90,7 +102,7 @@ describe('VxlanDriver', () => {
     assert.equal(b.kernel.host.byName('cnm-vx77'), undefined, 'a host without endpoints has no device');
   });
 
-  it('programs each host with the other\'s endpoints and removes them when they leave', async () => {
+  it("programs each host with the other's endpoints and removes them when they leave", async () => {
     await a.driver.createNetwork(createReq({ options: { 'vxlan.id': '77' } }));
     const ra = await attach(a, 1);
     await attach(b, 2);
@@ -98,16 +110,22 @@ describe('VxlanDriver', () => {
     const fdbA = await a.host.fdbList!('cnm-vx77');
     assert.deepEqual(fdbA.map((e) => `${e.mac}>${e.dst}`).sort(), ['00:00:00:00:00:00>192.0.2.2', '02:42:0a:4d:00:03>192.0.2.2']);
     const neighB = await b.host.neighList!('cnm-vx77');
-    assert.deepEqual(neighB.map((n) => `${n.ip}=${n.mac}`), ['10.77.0.2=02:42:0a:4d:00:02']);
+    assert.deepEqual(
+      neighB.map((n) => `${n.ip}=${n.mac}`),
+      ['10.77.0.2=02:42:0a:4d:00:02'],
+    );
     await a.driver.detach(NID, ra.endpointId);
     await settle([a, b]);
     assert.equal(a.kernel.host.byName('cnm-vx77'), undefined, 'the last local endpoint takes the segment with it');
     assert.equal(a.kernel.host.byName('cnm-vb77'), undefined);
     assert.deepEqual(await b.host.fdbList!('cnm-vx77'), []);
-    assert.deepEqual((await b.host.neighList!('cnm-vx77')).filter((n) => n.permanent), []);
+    assert.deepEqual(
+      (await b.host.neighList!('cnm-vx77')).filter((n) => n.permanent),
+      [],
+    );
   });
 
-  it('drops a host\'s entries when its lease expires and brings them back when it registers again', async () => {
+  it("drops a host's entries when its lease expires and brings them back when it registers again", async () => {
     await a.driver.createNetwork(createReq({ options: { 'vxlan.id': '77' } }));
     await attach(a, 1);
     await attach(b, 2);
@@ -116,7 +134,7 @@ describe('VxlanDriver', () => {
     await cluster.expire(clusterKeys.host('hb'));
     await settle([a, b]);
     assert.deepEqual(await a.host.fdbList!('cnm-vx77'), []);
-    assert.ok(await cluster.get(clusterKeys.endpoint(77, 'hb', '02' + 'ee'.repeat(31))), 'the dead host\'s records stay for its restart');
+    assert.ok(await cluster.get(clusterKeys.endpoint(77, 'hb', '02' + 'ee'.repeat(31))), "the dead host's records stay for its restart");
     await cluster.putWithLease(clusterKeys.host('hb'), rec, 5);
     await settle([a, b]);
     assert.equal((await a.host.fdbList!('cnm-vx77')).length, 2);
