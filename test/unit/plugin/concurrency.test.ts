@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { KeyedMutex } from '../../../src/core/keyed-mutex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { StoreIpam } from '../../../src/ipam/allocator';
+import { createPluginApp } from '../../../src/plugin/app';
+import { openStore } from '../../../src/store/sqlite-store';
+import { silentLogger } from '../../helpers/logs';
+import { CountingStore } from '../../helpers/counting-store';
 import { createEndpointBody, createNetworkBody, dockerPost, makeTestPlugin } from './docker-client';
+import { FakeNetworkDriver } from './fake-network-driver';
 
 describe('KeyedMutex', () => {
   it('runs calls on one key one after another, in arrival order', async () => {
@@ -68,23 +78,70 @@ describe('plugin app: parallel calls', () => {
     const macs = new Set(replies.map((r) => r.body.Interface.MacAddress));
     assert.equal(macs.size, 20);
   });
+});
 
-  it('hands out 20 distinct addresses to 20 parallel RequestAddress calls', async () => {
-    const t = makeTestPlugin();
-    const pool = await dockerPost(t.app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '10.5.0.0/24', SubPool: '', Options: {}, V6: false });
-    const replies = await Promise.all(
-      Array.from({ length: 20 }, () => dockerPost(t.app, 'IpamDriver.RequestAddress', { PoolID: pool.body.PoolID, Address: '', Options: null })),
-    );
-    assert.ok(replies.every((r) => r.status === 200));
-    assert.equal(new Set(replies.map((r) => r.body.Address)).size, 20);
+/**
+ * The IPAM routes on the real allocator over a real SQLite store. The allocator is safe under any interleaving (a lost
+ * compare-and-set makes it retry), so distinct results alone would not show the route mutex at work; what does is
+ * that with it no call ever loses such a race: a call on a pool runs only after the one before it has finished.
+ */
+describe('plugin app: parallel IPAM calls on the real allocator (SQLite)', () => {
+  let dir: string;
+  let store: CountingStore;
+  let app: Express;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnm-concurrency-'));
+    store = new CountingStore(openStore(dir));
+    app = createPluginApp({ driver: new FakeNetworkDriver(), ipam: new StoreIpam({ store }), logger: silentLogger, mutex: new KeyedMutex() });
   });
 
-  it('never gives two parallel RequestPool calls without a subnet the same pool', async () => {
-    const t = makeTestPlugin();
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands out 20 distinct addresses to 20 parallel RequestAddress calls, one call at a time', async () => {
+    const pool = await dockerPost(app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '10.5.0.0/24', SubPool: '', Options: {}, V6: false });
+    assert.equal(pool.status, 200, pool.body.Err);
     const replies = await Promise.all(
-      Array.from({ length: 8 }, () => dockerPost(t.app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '', SubPool: '', Options: {}, V6: false })),
+      Array.from({ length: 20 }, () => dockerPost(app, 'IpamDriver.RequestAddress', { PoolID: pool.body.PoolID, Address: '', Options: null })),
     );
-    assert.ok(replies.every((r) => r.status === 200));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      replies.map(() => 200),
+    );
+    assert.equal(new Set(replies.map((r) => r.body.Address)).size, 20);
+    assert.equal(store.lostRaces, 0, 'an allocation lost a compare-and-set race: two calls on the pool ran interleaved');
+  });
+
+  it('never gives two parallel RequestPool calls without a subnet the same pool, one call at a time', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => dockerPost(app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '', SubPool: '', Options: {}, V6: false })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      replies.map(() => 200),
+    );
     assert.equal(new Set(replies.map((r) => r.body.Pool)).size, 8);
+    assert.equal(store.lostRaces, 0, 'a pool request lost a compare-and-set race: two calls ran interleaved');
+  });
+
+  it('releases and re-requests addresses in parallel without losing or doubling one', async () => {
+    const pool = await dockerPost(app, 'IpamDriver.RequestPool', { AddressSpace: '', Pool: '10.6.0.0/28', SubPool: '', Options: {}, V6: false });
+    const first = await Promise.all(
+      Array.from({ length: 13 }, () => dockerPost(app, 'IpamDriver.RequestAddress', { PoolID: pool.body.PoolID, Address: '', Options: null })),
+    );
+    const addrs = first.map((r) => r.body.Address.split('/')[0]);
+    // release the odd ones while requesting as many again: the pool (14 usable, one is the gateway) stays full
+    const mixed = await Promise.all([
+      ...addrs.filter((_, i) => i % 2).map((a) => dockerPost(app, 'IpamDriver.ReleaseAddress', { PoolID: pool.body.PoolID, Address: a })),
+      ...addrs.filter((_, i) => i % 2).map(() => dockerPost(app, 'IpamDriver.RequestAddress', { PoolID: pool.body.PoolID, Address: '', Options: null })),
+    ]);
+    assert.deepEqual(
+      mixed.map((r) => r.status),
+      mixed.map(() => 200),
+    );
+    assert.equal(store.lostRaces, 0);
   });
 });
