@@ -36,6 +36,9 @@ import type { DaemonBackend } from './plugin/daemon';
 import { CgroupManager } from './runner/cgroup';
 import type { RunnerDeps } from './runner/deps';
 import { openStoreFromUrl } from './store/open-store-url';
+import { writeSync } from 'node:fs';
+import { CRASH_STEPS, NO_CRASH_POINTS, type CrashPoints } from './core/crash';
+import { InvalidArgumentError } from './core/errors';
 
 export interface WiringOptions {
   stateDir: string;
@@ -109,8 +112,27 @@ export function newObjectId(): string {
   return randomBytes(32).toString('hex');
 }
 
+/**
+ * CNM_CRASH_AT=<step> (a name of src/core/crash.ts's CRASH_STEPS): the process says which step it reached on stderr,
+ * then kills itself with SIGKILL there, as a crash or `kill -9` would. For the crash tests; unset in normal runs.
+ */
+export function crashPointsOf(env: NodeJS.ProcessEnv = process.env): CrashPoints {
+  const at = env.CNM_CRASH_AT;
+  if (!at) return NO_CRASH_POINTS;
+  const known: readonly string[] = Object.values(CRASH_STEPS).flat();
+  if (!known.includes(at)) throw new InvalidArgumentError(`CNM_CRASH_AT=${JSON.stringify(at)} is not a crash point; known: ${known.join(', ')}`);
+  return {
+    reached: (step) => {
+      if (step !== at) return;
+      writeSync(2, `cnm: crash point ${step} reached: killing this process\n`);
+      process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   const { log } = opts;
+  const crash = crashPointsOf();
   const raw = openStoreFromUrl(opts.store, opts.stateDir);
   // a shared store keeps each host's own objects apart (see src/cluster/host-scoped-store.ts)
   const cluster = isClusterStore(raw) ? raw : undefined;
@@ -136,14 +158,14 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
     : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
   const deletions = opts.backgroundLinkDeletion ? new EndpointDeletions(WorkerLinkDeleter.start()) : undefined;
-  const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions });
+  const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions, crash });
   const segments = new SegmentChanges();
   const vxlan = new VxlanDriver(
     { host, store, instance, log, hostName: hostName ?? '', bridge },
     { clustered: !!cluster, onSegmentChanged: (vni) => segments.changed(vni) },
   );
   const driver = new DriverRouter([bridge, vxlan], instance);
-  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock, newId: newObjectId, log, firewall };
+  const deps: EngineDeps = { netns, host, store, ipam, driver, owner, clock, newId: newObjectId, log, firewall, crash };
   const engine = new Engine(deps);
   const runner: RunnerDeps = {
     store,

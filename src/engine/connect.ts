@@ -97,8 +97,11 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
   return UndoStack.run(async (undo) => {
     await claimPair(deps, net, sb, ep);
     undo.push('remove endpoint records', () => dropEndpointRecords(deps, ep));
+    deps.crash?.reached('connect:claimed');
     const address = await requestAddress(deps, undo, net.value.ipv4, opts.ip);
+    deps.crash?.reached('connect:address-v4');
     const addressV6 = await requestAddress(deps, undo, net.value.ipv6, opts.ip6);
+    deps.crash?.reached('connect:address-v6');
     if (!address && !mac) throw new InternalError(`network ${network} has no IPv4 pool to derive a MAC from`);
     const wantRoute = !siblings.some((e) => e.defaultRoute);
     ep = { ...ep, address, addressV6, mac: mac ?? macFromIPv4(addrOf(address!)) };
@@ -118,8 +121,10 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     });
     ep = { ...ep, state: 'ready', owner: undefined, defaultRoute: res.defaultRoute };
     await deps.store.put(keys.endpoint(sandbox, id), JSON.stringify(ep));
+    deps.crash?.reached('connect:ready');
     // the firewall is only touched when this endpoint changes a rule: published ports, or an isolated port (icc off)
     if (published.length > 0 || res.firewallRelevant) await deps.firewall?.sync();
+    deps.crash?.reached('connect:firewall');
     return ep;
   }, deps.log);
 }

@@ -6,6 +6,7 @@ import type { OwnerProbe } from '../core/owner';
 import type { Ipam } from '../ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from '../netlink/handle';
 import type { Store } from '../core/store';
+import type { CrashPoints } from '../core/crash';
 
 /** This host's drivers as the engine uses them: the router in front of them (src/drivers/router.ts). */
 export type EngineDriver = Pick<
@@ -35,6 +36,8 @@ export interface EngineDeps {
   /** a new 64-hex-digit object id */
   newId: () => string;
   log: Logger;
+  /** named steps of connect/disconnect, where a test may make the process die (src/core/crash.ts); absent: none */
+  crash?: CrashPoints;
   /** the firewall, shared with the driver (src/engine/firewall-sync.ts); absent when disabled (CNM_FIREWALL=off) */
   firewall?: FirewallHook;
 }

@@ -40,11 +40,16 @@ async function handOffDefaultRoute(deps: EngineDeps, sandbox: string): Promise<v
 export async function disconnectEndpoint(deps: EngineDeps, ep: EndpointRecord, opts: { handOff: boolean }): Promise<void> {
   const deleting: EndpointRecord = { ...ep, state: 'deleting', owner: deps.owner.self() };
   await deps.store.put(keys.endpoint(ep.sandbox, ep.id), JSON.stringify(deleting));
+  deps.crash?.reached('disconnect:deleting');
   await deps.driver.detach(ep.networkId, ep.id);
+  deps.crash?.reached('disconnect:detached');
   await releaseAddresses(deps, ep);
+  deps.crash?.reached('disconnect:released');
   await dropEndpointRecords(deps, ep);
+  deps.crash?.reached('disconnect:dropped');
   if (ep.published?.length) await deps.firewall?.trySync(`remove the published ports of ${ep.networkName}/${ep.sandbox}`);
   if (opts.handOff && ep.defaultRoute && deps.netns.exists(ep.sandbox)) await handOffDefaultRoute(deps, ep.sandbox);
+  deps.crash?.reached('disconnect:handed-off');
 }
 
 export async function disconnect(deps: EngineDeps, network: string, sandbox: string): Promise<void> {

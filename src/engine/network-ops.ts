@@ -80,6 +80,7 @@ export async function networkCreate(deps: EngineDeps, input: NetworkCreateInput)
     await deps.driver.createNetwork({
       networkId: rec.id,
       name: rec.name,
+      driver: rec.driver,
       options: rec.options,
       internal: rec.internal,
       enableIPv6: rec.enableIPv6,

@@ -3,6 +3,7 @@
  * (integration, throwaway netns). Keeps FakeNetlinkHandle honest.
  */
 import assert from 'node:assert/strict';
+import { waitFor } from '../helpers/wait';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError } from '../../src/core/errors';
 import { type NetlinkHandle, type NetnsOps } from '../../src/netlink/handle';
 import {
@@ -257,8 +258,7 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       assert.throws(() => env.ops.openHandle(n), NetnsNotFoundError);
       assert.throws(() => env.ops.openHandle('../etc'), InvalidArgumentError);
       // netns teardown is asynchronous in the kernel (cleanup_net runs in a workqueue)
-      for (let i = 0; i < 100 && (await h.linkByName('v0')); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(await h.linkByName('v0'), undefined);
+      await waitFor('the veth of the deleted netns to go', async () => (await h.linkByName('v0')) === undefined, { timeoutMs: 2000, intervalMs: 20 });
     });
 
     it('writes sysctls of its own netns and refuses bad paths', async () => {

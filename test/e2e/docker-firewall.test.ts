@@ -17,20 +17,14 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
 import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
+import { waitFor } from '../helpers/wait';
 
 const PEER_DIR = path.resolve(__dirname, '../integration/firewall');
 const PEER = path.join(PEER_DIR, 'peer-tool.js');
 /** The host's node and its libraries, read-only, so a busybox container can run peer-tool.js. */
 const NODE_MOUNTS = ['-v', '/usr:/usr:ro', '-v', '/usr/lib:/lib:ro', '-v', '/usr/lib64:/lib64:ro', '-v', `${PEER_DIR}:/peer:ro`];
 
-async function eventually(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const eventually = (what: string, fn: () => Promise<boolean>): Promise<void> => waitFor(what, fn, { timeoutMs: 15_000, intervalMs: 200 });
 
 async function ipOk(...args: string[]): Promise<string> {
   const r = await run('ip', args);

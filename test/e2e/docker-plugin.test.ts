@@ -10,6 +10,7 @@ import { StoreIpam } from '../../src/ipam/allocator';
 import { openStore } from '../../src/store/sqlite-store';
 import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
 import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
+import { waitFor } from '../helpers/wait';
 
 describe('e2e: cnm as a Docker network + IPAM plugin', function () {
   this.timeout(300_000);
@@ -198,8 +199,12 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
     await h.stopPlugin('SIGKILL');
     await ping(a, await ipOf(b, name)); // the kernel keeps forwarding without the plugin
     // dockerd retries dialing a missing plugin for ~15 s: a run started now completes after the restart
+    const before = new Set((await h.dockerOk(['ps', '-aq', '--no-trunc'])).split('\n'));
     const pending = h.docker(['run', '-d', '--network', name, h.image, 'sleep', '600']);
-    await new Promise((r) => setTimeout(r, 1000));
+    // the container exists before dockerd connects it to the network (and so dials the missing plugin)
+    await waitFor('dockerd to create the container', async () =>
+      (await h.dockerOk(['ps', '-aq', '--no-trunc'])).split('\n').some((id) => id && !before.has(id)),
+    );
     await h.startPlugin();
     const c = await pending;
     if (c.stdout.trim()) created.containers.push(c.stdout.trim());
@@ -218,10 +223,10 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
     const b = await runDetached(name);
     const before = await ipOf(a, name);
     await h.restartDockerd();
-    const deadline = Date.now() + 60_000;
-    while ((await h.dockerOk(['inspect', '-f', '{{.State.Running}}', a])) !== 'true' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitFor('the --restart always container to run again', async () => (await h.dockerOk(['inspect', '-f', '{{.State.Running}}', a])) === 'true', {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
     const ipA = await ipOf(a, name);
     assert.match(ipA, new RegExp(`^${prefixOf(sn).replace(/\./g, '\\.')}\\.\\d+$`), `before: ${before}`);
     await ping(a, `${prefixOf(sn)}.1`);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:http';
 import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
+import { waitFor } from '../helpers/wait';
 
 const FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
@@ -24,14 +25,7 @@ function httpGet(host: string, port: number): Promise<string> {
   });
 }
 
-async function eventually(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const eventually = (what: string, fn: () => Promise<boolean>): Promise<void> => waitFor(what, fn, { timeoutMs: 10_000, intervalMs: 200 });
 
 describe('e2e: published ports of Docker containers on a cnm network', function () {
   this.timeout(300_000);

@@ -20,6 +20,7 @@ import { createConnection } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBusyboxImage } from './busybox-image';
+import { waitFor } from './wait';
 
 export const PLUGIN_DIR = '/run/docker/plugins';
 /**
@@ -43,19 +44,6 @@ export function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<E
       resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() || (err && code === 1 ? err.message : '') });
     });
   });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, failFast?: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const fatal = failFast?.();
-    if (fatal) throw new Error(`${what}: ${fatal}`);
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 function socketAccepts(p: string): Promise<boolean> {
@@ -204,12 +192,11 @@ export class DockerHarness {
     );
     closeSync(log);
     const child = this.dockerd;
-    await waitFor(
-      'dockerd',
-      async () => (await this.docker(['version'], 5000)).code === 0,
-      60_000,
-      () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined),
-    );
+    await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      failFast: () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined),
+    });
     if (this.dockerIptables) await this.forwardPolicyDrop();
   }
 
@@ -248,12 +235,11 @@ export class DockerHarness {
     });
     closeSync(log);
     const child = this.plugin;
-    await waitFor(
-      'the cnm plugin socket',
-      () => socketAccepts(this.pluginSocket),
-      20_000,
-      () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined),
-    );
+    await waitFor('the cnm plugin socket', () => socketAccepts(this.pluginSocket), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      failFast: () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined),
+    });
   }
 
   /** SIGKILL (like kill -9) or SIGTERM the plugin; the socket file stays behind after SIGKILL. */

@@ -34,10 +34,13 @@ export async function attachEndpoint(deps: NetworkOpsDeps, req: AttachRequest): 
       peerMac: req.mac,
     });
     undo.push(`delete veth ${hostIfname}`, () => deleteLinkIfExists(deps.host, hostIfname).then(() => undefined));
+    deps.crash?.reached('connect:veth-created');
     await configureSandboxIface(req.sandbox.handle, { ifname: req.ifname, address: req.address, addressV6: req.addressV6 });
+    deps.crash?.reached('connect:configured');
     const gws = gatewaysFor(net, !!req.addressV6);
     const routed = req.defaultRoute && !!gws.gateway;
     if (routed) await addDefaultRoutes(req.sandbox.handle, { ifname: req.ifname, ...gws });
+    deps.crash?.reached('connect:routed');
     return { hostIfname, bridge: net.bridge, defaultRoute: routed, gateway: gws.gateway, gatewayV6: gws.gatewayV6, firewallRelevant: !net.icc };
   }, deps.log);
 }

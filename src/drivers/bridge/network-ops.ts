@@ -12,6 +12,7 @@ import type { EndpointDeletions } from './endpoint-deletions';
 import type { FirewallHook } from '../firewall-hook';
 import { defaultBridgeName, parseBridgeOptions } from './options';
 import { bridgeNameKey, networkKey, type BridgeNetworkRecord } from './records';
+import type { CrashPoints } from '../../core/crash';
 
 export interface NetworkOpsDeps {
   host: NetlinkHandle;
@@ -20,6 +21,8 @@ export interface NetworkOpsDeps {
   /** id of the store instance (state dir) this driver works for: stamped in the aliases of what it creates */
   instance: string;
   log: Logger;
+  /** named steps of the native attach, where a test may make the process die (src/core/crash.ts) */
+  crash?: CrashPoints;
   /** the firewall (NAT, isolation, published ports); absent when disabled */
   firewall?: FirewallHook;
   /** DeleteEndpoint deletes veths in the background through this; absent: before answering */

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { CnmRun, forceClean, hostLinks, inNetns, linksOfInstance, netnsNames, requireRoot, uniquePrefix } from './helpers';
 import { startEchoServer, tcpRequest } from './tcp';
+import { CRASH_STEPS } from '../../../src/core/crash';
 
 /** `ip ARGS` in the host netns: the test's independent view of (and hand on) the kernel. */
 const execIp = (args: string[]) => promisify(execFile)('ip', args);
@@ -126,32 +127,64 @@ describe('engine on the real kernel (cnm CLI)', function () {
     assert.doesNotMatch((await inNetns(`${p}s1`, ['ip', '-o', 'link'])).stdout, /eth0/);
   });
 
-  it('kill -9 of `cnm connect` at any moment leaves nothing that `cnm gc` cannot clean', async () => {
-    await run.ok('network', 'create', `${p}na`, '--subnet', '10.216.0.0/24', '--opt', `bridge.name=${p}a`);
-    await run.ok('sandbox', 'create', `${p}s1`);
-    const instance = await run.instance();
-    for (const delayMs of [20, 60, 100, 140, 180, 220, 260, 320]) {
-      const child = run.spawnCnm('connect', `${p}na`, `${p}s1`);
-      await new Promise((r) => setTimeout(r, delayMs));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      await run.ok('gc');
-      const sb = JSON.parse(await run.ok('sandbox', 'inspect', `${p}s1`));
-      const eth0 = (await inNetns(`${p}s1`, ['ip', '-o', 'link'])).stdout.includes('eth0');
-      if (sb.endpoints.length === 1) {
-        assert.equal(sb.endpoints[0].state, 'ready', `delay ${delayMs}: a surviving endpoint is complete`);
-        assert.ok(eth0);
-        await run.ok('disconnect', `${p}na`, `${p}s1`);
-      } else {
-        assert.equal(sb.endpoints.length, 0);
-        assert.ok(!eth0, `delay ${delayMs}: no half-made eth0`);
-      }
-      assert.deepEqual(linksOfInstance(instance), [`${p}a`], `delay ${delayMs}: no veth left`);
-      const net = JSON.parse(await run.ok('network', 'inspect', `${p}na`));
-      assert.deepEqual(net.endpoints, []);
+  /** The sandbox's endpoint after gc: none (and no eth0), or one that is complete; either way no stray veth. */
+  async function afterGc(step: string, instance: string): Promise<'connected' | 'clean'> {
+    await run.ok('gc');
+    const sb = JSON.parse(await run.ok('sandbox', 'inspect', `${p}s1`));
+    const eth0 = (await inNetns(`${p}s1`, ['ip', '-o', 'link'])).stdout.includes('eth0');
+    const links = linksOfInstance(instance);
+    if (sb.endpoints.length === 1) {
+      assert.equal(sb.endpoints[0].state, 'ready', `${step}: a surviving endpoint is complete`);
+      assert.ok(eth0, `${step}: a ready endpoint has its eth0`);
+      assert.deepEqual(links.sort(), [`${p}a`, sb.endpoints[0].hostIfname].sort(), `${step}: its veth and nothing else`);
+      return 'connected';
     }
-    // every address went back to the pool: the next connect gets the first one
+    assert.equal(sb.endpoints.length, 0, step);
+    assert.ok(!eth0, `${step}: no half-made eth0`);
+    assert.deepEqual(links, [`${p}a`], `${step}: no veth left`);
+    assert.deepEqual(JSON.parse(await run.ok('network', 'inspect', `${p}na`)).endpoints, [], step);
+    return 'clean';
+  }
+
+  /** A dual-stack network on bridge `<p>a` and sandbox `<p>s1`; resolves the store instance id. */
+  async function dualStackSandbox(): Promise<string> {
+    await run.ok('network', 'create', `${p}na`, '--subnet', '10.216.0.0/24', '--ipv6', '--subnet', 'fd00:216::/64', '--opt', `bridge.name=${p}a`);
+    await run.ok('sandbox', 'create', `${p}s1`);
+    return run.instance();
+  }
+
+  async function crashAt(step: string, ...args: string[]): Promise<void> {
+    const r = await run.crashAt(step, ...args);
+    assert.equal(r.signal, 'SIGKILL', `${step}: cnm ${args[0]} was not killed at its crash point (exit ${r.code}): ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`crash point ${step} reached`), `${step} was reached`);
+  }
+
+  it('kill -9 at every step of `cnm connect` leaves nothing that `cnm gc` cannot clean', async function () {
+    this.timeout(180_000);
+    const instance = await dualStackSandbox();
+    for (const step of CRASH_STEPS.connect) {
+      await crashAt(step, 'connect', `${p}na`, `${p}s1`);
+      const after = await afterGc(step, instance);
+      // a crash once the endpoint is ready leaves it connected; before, gc rolls it back
+      const ready = CRASH_STEPS.connect.indexOf(step) >= CRASH_STEPS.connect.indexOf('connect:ready');
+      assert.equal(after, ready ? 'connected' : 'clean', step);
+      if (after === 'connected') await run.ok('disconnect', `${p}na`, `${p}s1`);
+    }
+    // every address went back to the pool: the next connect gets the first ones
     assert.match(await run.ok('connect', `${p}na`, `${p}s1`), /eth0 10\.216\.0\.2\/24/);
+  });
+
+  it('kill -9 at every step of `cnm disconnect` leaves nothing that `cnm gc` cannot finish', async function () {
+    this.timeout(180_000);
+    const instance = await dualStackSandbox();
+    for (const step of CRASH_STEPS.disconnect) {
+      await run.ok('connect', `${p}na`, `${p}s1`);
+      await crashAt(step, 'disconnect', `${p}na`, `${p}s1`);
+      assert.equal(await afterGc(step, instance), 'clean', `${step}: gc finishes the disconnect`);
+      // the addresses were released: connecting again gets the same first ones
+      assert.match(await run.ok('connect', `${p}na`, `${p}s1`), /eth0 10\.216\.0\.2\/24/, step);
+      await run.ok('disconnect', `${p}na`, `${p}s1`);
+    }
   });
 
   it('rejects bad input with exit code 2 and names the value', async () => {

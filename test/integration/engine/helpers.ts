@@ -47,6 +47,20 @@ export class CnmRun {
     return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], { stdio: 'ignore', env: CNM_ENV });
   }
 
+  /** Run cnm with CNM_CRASH_AT=step: how it ended (a crash point kills it with SIGKILL) and what it said. */
+  crashAt(step: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    const child = spawn(process.execPath, [CNM, '--state-dir', this.stateDir, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...CNM_ENV, CNM_CRASH_AT: step },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+    });
+  }
+
   /** The store instance id (stamped in the aliases of every link this state dir makes). */
   async instance(): Promise<string> {
     return JSON.parse(await this.ok('gc', '--json')).instance;

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server';
+import { waitFor } from '../../helpers/wait';
 
 const pexec = promisify(execFile);
 export const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
@@ -95,12 +96,10 @@ export class SimHost {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    const deadline = Date.now() + 20_000;
-    while (!this.daemonLog.includes('cnm daemon listening')) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`daemon ${this.name} exited: ${this.daemonLog}`);
-      if (Date.now() > deadline) throw new Error(`daemon ${this.name} not listening after 20 s: ${this.daemonLog}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(`daemon ${this.name} to listen`, () => this.daemonLog.includes('cnm daemon listening'), {
+      timeoutMs: 20_000,
+      failFast: () => (child.exitCode !== null || child.signalCode !== null ? `it exited: ${this.daemonLog}` : undefined),
+    });
   }
 
   /** Stops the daemon: SIGTERM (a restart) or SIGKILL (a crash). */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { etcdUnavailableReason } from '../../helpers/etcd-server';
 import { SimCluster, type SimHost } from './harness';
+import { waitFor } from '../../helpers/wait';
 
 interface Endpoint {
   address: string;
@@ -58,8 +59,8 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     const a1 = await attach(h1, `${c.prefix}a`, 'a1');
     const a2 = await attach(h2, `${c.prefix}a`, 'a2');
     const a3 = await attach(h3, `${c.prefix}a`, 'a3');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(await c.ping(a1, ip(a2)), 'h1 -> h2');
+    // the other hosts' syncs program the new endpoints as their watch events arrive
+    await waitFor('h1 to reach h2 across the segment', () => c.ping(a1, ip(a2)), { timeoutMs: 15_000 });
     assert.ok(await c.ping(a2, ip(a3)), 'h2 -> h3');
     assert.ok(await c.ping(a3, ip(a1)), 'h3 -> h1');
     const server = c.inSandbox(a2, process.execPath, [
@@ -68,7 +69,7 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
       const s = require('net').createServer((k) => { let n = 0; k.on('data', (d) => { n += d.length; }); k.on('end', () => { k.end(String(n)); s.close(); }); });
       s.listen(7777, '${ip(a2)}');`,
     ]);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the server on a2 to listen', async () => (await c.inSandbox(a2, 'ss', ['-Hltn', 'sport = :7777'])).stdout.trim() !== '');
     const client = await c.inSandbox(a1, process.execPath, [
       '-e',
       `
@@ -90,8 +91,7 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
   it('keeps different vxlan networks isolated', async () => {
     const b2 = await attach(h2, `${c.prefix}b`, 'b2');
     const b3 = await attach(h3, `${c.prefix}b`, 'b3');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(await c.ping(b2, ip(b3)), 'b works across hosts');
+    await waitFor('b to work across hosts', () => c.ping(b2, ip(b3)), { timeoutMs: 15_000 });
     assert.equal(await c.ping(`${c.prefix}a1`, ip(b3)), false, 'a cannot reach b');
     const fdbA = await h3.fdb(`cnm-vx${vni}`);
     assert.ok(!fdbA.some((e) => e.startsWith(ep.get(b2)!.mac)), "b's MACs are not on a's device");
@@ -114,22 +114,17 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     );
     const pinging = c.inSandbox(`${c.prefix}a1`, 'ping', ['-c', '40', '-i', '0.2', '-q', ip(`${c.prefix}a2`)], 60_000);
     await h3.stopDaemon('SIGKILL');
-    const deadline = Date.now() + 15_000;
-    while ((await h1.fdb(dev)).some((e) => e.endsWith(h3.ip))) {
-      assert.ok(Date.now() < deadline, 'h3 entries gone from h1 within 15 s');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitFor('h3 entries gone from h1', async () => !(await h1.fdb(dev)).some((e) => e.endsWith(h3.ip)), { timeoutMs: 15_000, intervalMs: 250 });
     assert.ok(!(await h2.fdb(dev)).some((e) => e.endsWith(h3.ip)), 'and from h2');
     const p = await pinging;
     if (!/ 0% packet loss/.test(p.stdout))
       console.error('diagnostics: fdb h1', await h1.fdb(dev), 'fdb h2', await h2.fdb(dev), 'log h1', h1.daemonLog, 'log h2', h2.daemonLog);
     assert.match(p.stdout, / 0% packet loss/, `h1 <-> h2 unaffected: ${p.stdout}`);
     await h3.startDaemon();
-    const back = Date.now() + 10_000;
-    while (!(await h1.fdb(dev)).some((e) => e.endsWith(h3.ip))) {
-      assert.ok(Date.now() < back, 'h3 entries back after its restart');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor('h3 entries back on h1 after its restart', async () => (await h1.fdb(dev)).some((e) => e.endsWith(h3.ip)), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
     assert.ok(await c.ping(`${c.prefix}a1`, ip(`${c.prefix}a3`)), 'the running container on h3 is reachable again');
   });
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempBusyboxLayer } from '../../helpers/busybox-layer';
+import { waitFor as waitUntil } from '../../helpers/wait';
 
 export const CNM = path.join(__dirname, '../../../src/cli/main.js');
 // cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test
@@ -156,12 +157,9 @@ export function collect(child: ChildProcess): Promise<Result> {
   return new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code: code ?? 128 + (sig ? os.constants.signals[sig] : 0), stdout, stderr })));
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The shared waitFor (test/helpers/wait.ts), condition first as the runner tests write it. */
+export function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  return waitUntil(what, cond, { timeoutMs });
 }
 
 export interface RunnerFixture {

@@ -9,6 +9,7 @@ import { StoreIpam } from '../../../src/ipam/allocator';
 import { EtcdStore, StoreUnavailableError, type WatchEvent } from '../../../src/store/etcd-store';
 import { storeContract } from '../../contract/store.contract';
 import { etcdUnavailableReason, startEtcd, type EtcdServer } from '../../helpers/etcd-server';
+import { waitFor } from '../../helpers/wait';
 
 const ROOT = `cnm-test-${process.pid}/`;
 
@@ -187,10 +188,14 @@ describe('EtcdStore on a private etcd', function () {
     await other.put('elsewhere/x', 'no');
     await other.delete('hosts/a');
     await other.put('hosts/b', '3');
-    await waitFor(() => events.length >= 3);
+    await waitFor('three watch events', () => events.length >= 3, { intervalMs: 10 });
     await w.cancel();
+    // a second watch sees the put after the cancel: by then the cancelled one would have seen it too
     await other.put('hosts/c', 'after cancel');
-    await new Promise((r) => setTimeout(r, 200));
+    const later: WatchEvent[] = [];
+    const w2 = await s.watch('hosts/', (ev) => later.push(ev), { fromRevision: snap.revision + 1 });
+    await waitFor('the second watch to see the put after the cancel', () => later.some((e) => e.key === 'hosts/c'));
+    await w2.cancel();
     assert.deepEqual(
       snap.items.map((kv) => kv.key),
       ['hosts/a'],
@@ -212,8 +217,7 @@ describe('EtcdStore on a private etcd', function () {
     await dropped.revoke();
     assert.equal(await s.get('hosts/dropped'), undefined);
     crashed.release();
-    await new Promise((r) => setTimeout(r, 3500));
-    assert.equal(await s.get('hosts/crashed'), undefined, 'a released lease must expire');
+    await waitFor('the released lease to expire', async () => (await s.get('hosts/crashed')) === undefined, { timeoutMs: 10_000, intervalMs: 200 });
     assert.equal((await s.get('hosts/kept'))?.value, 'h1', 'a kept-alive lease must not expire');
     await kept.revoke();
     assert.equal(await s.get('hosts/kept'), undefined);
@@ -232,11 +236,3 @@ describe('EtcdStore on a private etcd', function () {
     assert.ok(Date.now() - t0 < 10_000, 'took too long to fail');
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -9,6 +9,7 @@ import { Engine } from '../../../src/engine/engine';
 import { StoreIpam } from '../../../src/ipam/allocator';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
+import type { CrashPoints, CrashStep } from '../../../src/core/crash';
 
 /** Processes are "alive" while listed; `self` is pid 100. */
 export class FakeOwnerProbe implements OwnerProbe {
@@ -32,6 +33,8 @@ export interface Harness {
   deps: EngineDeps;
   engine: Engine;
   log: RecordingLogger;
+  /** the crash points connect and disconnect passed, in order */
+  reached: CrashStep[];
 }
 
 export function makeHarness(): Harness {
@@ -42,7 +45,9 @@ export function makeHarness(): Harness {
   const ipam = new StoreIpam({ store });
   const owner = new FakeOwnerProbe();
   const log = recordingLogger();
-  const driver = new BridgeDriver({ host, store, owner, instance: 'i1', log });
+  const reached: CrashStep[] = [];
+  const crash: CrashPoints = { reached: (step) => void reached.push(step) };
+  const driver = new BridgeDriver({ host, store, owner, instance: 'i1', log, crash });
   let n = 0;
   // ids differ in their first 11 hex digits, like random ones, so veth names differ
   const newId = () => (++n).toString(16).padStart(11, '0') + 'a'.repeat(53);
@@ -52,12 +57,13 @@ export function makeHarness(): Harness {
     store,
     ipam,
     driver: new DriverRouter([driver], 'i1'),
+    crash,
     owner,
     clock: () => new Date('2026-01-01T00:00:00Z'),
     newId,
     log,
   };
-  return { kernel, netns, store, ipam, driver, owner, deps, log, engine: new Engine(deps) };
+  return { kernel, netns, store, ipam, driver, owner, deps, log, reached, engine: new Engine(deps) };
 }
 
 /** Everything observable: links, addresses and routes of every netns, and every store key and value. */

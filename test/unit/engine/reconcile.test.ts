@@ -3,12 +3,19 @@ import sinon from 'sinon';
 import { allocated, makeHarness, snapshot, type Harness } from './harness';
 
 /** Simulate `kill -9` at a step: the operation stops there, and its process (pid 100) is dead afterwards. */
-function crashAt<T extends object>(target: T, method: keyof T & string, match: (args: any[]) => boolean): void {
+/** The process "dies" in the matching call: it never returns, so nothing after it runs. Resolves once it is reached. */
+function crashAt<T extends object>(target: T, method: keyof T & string, match: (args: any[]) => boolean): Promise<void> {
   const orig = (target as any)[method] as (...a: unknown[]) => Promise<unknown>;
+  let hit!: () => void;
+  const reached = new Promise<void>((resolve) => (hit = resolve));
   sinon.stub(target as any, method).callsFake(function (this: unknown, ...args: unknown[]) {
-    if (match(args)) return new Promise(() => undefined); // never resolves: nothing after this step runs
+    if (match(args)) {
+      hit();
+      return new Promise(() => undefined);
+    }
     return orig.apply(this, args);
   });
+  return reached;
 }
 
 function restart(h: Harness): void {
@@ -29,16 +36,16 @@ describe('engine reconcile (gc)', () => {
   });
   afterEach(() => sinon.restore());
 
-  const connectCrashes: [string, (h: Harness) => void][] = [
+  const connectCrashes: [string, (h: Harness) => Promise<void>][] = [
     ['after the records were claimed', (h) => crashAt(h.ipam, 'requestAddress', () => true)],
     ['after the address was allocated', (h) => crashAt(h.deps.host, 'linkAdd', () => true)],
     ['after the veth was created', (h) => crashAt(h.store, 'put', ([k, v]) => k.startsWith('endpoints/') && v.includes('"ready"'))],
   ];
   for (const [when, crash] of connectCrashes) {
     it(`cleans up a connect killed ${when}`, async () => {
-      crash(h);
+      const reached = crash(h);
       void h.engine.connect('net', 'sb1');
-      await new Promise((r) => setTimeout(r, 10));
+      await reached;
       restart(h);
       const report = await h.engine.gc();
       assert.ok(report.actions.length > 0);
@@ -49,9 +56,9 @@ describe('engine reconcile (gc)', () => {
 
   it('finishes a disconnect killed after the veth was deleted', async () => {
     await h.engine.connect('net', 'sb1');
-    crashAt(h.ipam, 'releaseAddress', () => true);
+    const reached = crashAt(h.ipam, 'releaseAddress', () => true);
     void h.engine.disconnect('net', 'sb1');
-    await new Promise((r) => setTimeout(r, 10));
+    await reached;
     restart(h);
     await h.engine.gc();
     assert.deepEqual(await snapshot(h), clean);
@@ -59,9 +66,9 @@ describe('engine reconcile (gc)', () => {
   });
 
   it('leaves operations of a live process alone', async () => {
-    crashAt(h.store, 'put', ([k, v]) => k.startsWith('endpoints/') && v.includes('"ready"'));
+    const reached = crashAt(h.store, 'put', ([k, v]) => k.startsWith('endpoints/') && v.includes('"ready"'));
     void h.engine.connect('net', 'sb1');
-    await new Promise((r) => setTimeout(r, 10));
+    await reached;
     sinon.restore();
     h.owner.me = { pid: 300, start: 's300' }; // another process runs gc while pid 100 is still alive
     await h.engine.gc();
@@ -135,9 +142,9 @@ describe('engine reconcile (gc)', () => {
   });
 
   it('rolls back a network create killed after the pool was allocated', async () => {
-    crashAt(h.driver, 'createNetwork', () => true);
+    const reached = crashAt(h.driver, 'createNetwork', () => true);
     void h.engine.networkCreate({ name: 'half', subnets: ['10.61.0.0/24'] });
-    await new Promise((r) => setTimeout(r, 10));
+    await reached;
     restart(h);
     await h.engine.gc();
     assert.deepEqual(await snapshot(h), clean);

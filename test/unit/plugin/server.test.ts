@@ -14,6 +14,7 @@ import { createPluginApp } from '../../../src/plugin/app';
 import { FakeIpam } from './fake-ipam';
 import { FakeNetworkDriver } from './fake-network-driver';
 import { KeyedMutex } from '../../../src/core/keyed-mutex';
+import { waitFor } from '../../helpers/wait';
 
 function postUnix(socketPath: string, method: string, body = ''): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
@@ -160,7 +161,7 @@ describe('plugin server', () => {
         onListening: () => events.push('listening'),
       },
     );
-    while (!events.includes('listening')) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the daemon to listen', () => events.includes('listening'), { intervalMs: 5 });
     assert.equal((await postUnix(sock, 'NetworkDriver.GetCapabilities')).status, 200);
     signals.emit('SIGTERM');
     await done;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DB_FILE_NAME, openStore } from '../../../src/store/sqlite-store';
+import { waitFor } from '../../helpers/wait';
 
 describe('SqliteStore crash safety', function () {
   this.timeout(30_000);
@@ -26,7 +27,19 @@ describe('SqliteStore crash safety', function () {
     const c = child;
     await new Promise<void>((resolve) => c.once('message', () => resolve()));
     c.send({ type: 'go' });
-    await new Promise((r) => setTimeout(r, 400));
+    // kill it in the middle of the burst: once it has committed a good number of increments (a reader is fine in WAL)
+    await waitFor(
+      'the worker to commit 200 increments',
+      async () => {
+        const reader = openStore(dir);
+        try {
+          return Number((await reader.get('counter'))?.value ?? 0) >= 200;
+        } finally {
+          await reader.close();
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 20 },
+    );
     const exited = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await exited;
