@@ -54,6 +54,9 @@ async function drain(): Promise<void> {
       if (queue.length === 0) {
         handle?.close();
         handle = undefined;
+        // the socket's libuv handle finishes closing at the end of this loop turn: answer only after that, since
+        // the answer may let the main thread exit, and a worker torn down while a close is pending aborts the process
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
       port.postMessage(reply);
     }
