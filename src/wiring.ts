@@ -8,7 +8,7 @@ import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { isClusterStore, type ClusterStore } from './cluster/cluster-store';
 import { HostScopedStore, validateHostName } from './cluster/host-scoped-store';
-import { joinCluster, type ClusterMember } from './cluster/membership';
+import type { ClusterMember } from './cluster/membership';
 import { SegmentChanges } from './cluster/segment-changes';
 import { KeyedMutex } from './core/keyed-mutex';
 import type { Logger } from './core/log';
@@ -29,7 +29,6 @@ import { StoreIpam } from './ipam/allocator';
 import type { DefaultPoolSpec } from './ipam/default-pools';
 import type { HostNetworksProvider } from './ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from './netlink/handle';
-import { WorkerLinkDeleter } from './netlink/link-deleter';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DaemonBackend } from './plugin/daemon';
@@ -133,7 +132,7 @@ export function crashPointsOf(env: NodeJS.ProcessEnv = process.env): CrashPoints
 export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   const { log } = opts;
   const crash = crashPointsOf();
-  const raw = openStoreFromUrl(opts.store, opts.stateDir);
+  const raw = await openStoreFromUrl(opts.store, opts.stateDir);
   // a shared store keeps each host's own objects apart (see src/cluster/host-scoped-store.ts)
   const cluster = isClusterStore(raw) ? raw : undefined;
   const hostName = cluster ? hostNameOf(opts) : undefined;
@@ -157,7 +156,7 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
       })
     : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
-  const deletions = opts.backgroundLinkDeletion ? new EndpointDeletions(WorkerLinkDeleter.start()) : undefined;
+  const deletions = opts.backgroundLinkDeletion ? new EndpointDeletions((await import('./netlink/link-deleter.js')).WorkerLinkDeleter.start()) : undefined;
   const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions, crash });
   const segments = new SegmentChanges();
   const vxlan = new VxlanDriver(
@@ -220,6 +219,7 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
   let member: ClusterMember | undefined;
   try {
     if (w.cluster && w.hostName) {
+      const { joinCluster } = await import('./cluster/membership.js');
       member = await joinCluster(
         {
           cluster: w.cluster,

@@ -1,9 +1,9 @@
 /**
  * The CLI's logger: pino, with each line written to stderr the way a person reads it (`cnm: warning: ...`,
- * `cnm firewall: ...`) rather than as JSON. Levels: info and up; --debug adds debug.
+ * `cnm firewall: ...`) rather than as JSON. Levels: info and up; --debug adds debug. pino is loaded on the first
+ * line logged: most commands log nothing, and loading it would cost every one of them.
  */
-import pino from 'pino';
-import type { Logger } from '../core/log';
+import type { Logger, LogFn } from '../core/log';
 
 const LABELS: Record<number, string> = { 20: 'debug: ', 30: '', 40: 'warning: ', 50: 'error: ', 60: 'fatal: ' };
 
@@ -22,11 +22,31 @@ export function formatCliLine(json: string): string {
   return `${who}: ${LABELS[o.level] ?? ''}${o.msg ?? ''}${err}\n`;
 }
 
+type Pino = typeof import('pino');
+
+function loadPino(): Pino {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (logging is)
+  return require('pino') as Pino;
+}
+
+/** A Logger that builds the real one when it is first used. */
+export function lazyLogger(make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const get = (): Logger => (real ??= make());
+  const fn =
+    (level: 'debug' | 'info' | 'warn' | 'error'): LogFn =>
+    (a: object | string, msg?: string) =>
+      typeof a === 'string' ? get()[level](a) : get()[level](a, msg);
+  return { debug: fn('debug'), info: fn('info'), warn: fn('warn'), error: fn('error'), child: (b) => lazyLogger(() => get().child(b)) };
+}
+
 export function cliLogger(debug: boolean, write: (text: string) => void): Logger {
-  return pino({ level: debug ? 'debug' : 'info', base: undefined, timestamp: false }, { write: (line: string) => write(formatCliLine(line)) });
+  return lazyLogger(() =>
+    loadPino()({ level: debug ? 'debug' : 'info', base: undefined, timestamp: false }, { write: (line: string) => write(formatCliLine(line)) }),
+  );
 }
 
 /** `cnm daemon`: one JSON line per call and event on stdout, for log collectors. */
 export function daemonLogger(debug: boolean): Logger {
-  return pino({ level: debug ? 'debug' : 'info' });
+  return loadPino()({ level: debug ? 'debug' : 'info' });
 }

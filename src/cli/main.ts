@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CommandModule } from './command-module';
 import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
-import { createDaemonBackend, createWiring, type Wiring } from '../wiring';
+import type { Wiring } from '../wiring';
 import { cliLogger, daemonLogger } from './log';
 import { constants } from 'node:os';
 
@@ -37,12 +37,23 @@ function osSignal(name: NodeJS.Signals): number {
   return constants.signals[name] ?? 0;
 }
 
-/** The real context: adapters are built on first use by src/wiring.ts and closed by `close()`. */
+/**
+ * The real context: adapters are built on first use by src/wiring.ts and closed by `close()`. The composition root
+ * (and with it the engine, the kernel layer and the store) is loaded only by commands that use it: `--help` and
+ * `--version` load none of it.
+ */
 export function realContext(): CliContext & { close(): Promise<void> } {
   let built: Promise<Wiring> | undefined;
   const wiring = (g: GlobalOptions): Promise<Wiring> => {
-    const log = cliLogger(g.debug, (s) => process.stderr.write(s));
-    built ??= createWiring({ stateDir: g.stateDir, log, store: g.store, firewall: g.firewall, defaultPools: g.defaultAddressPools });
+    built ??= import('../wiring.js').then(({ createWiring }) =>
+      createWiring({
+        stateDir: g.stateDir,
+        log: cliLogger(g.debug, (s) => process.stderr.write(s)),
+        store: g.store,
+        firewall: g.firewall,
+        defaultPools: g.defaultAddressPools,
+      }),
+    );
     return built;
   };
   return {
@@ -50,8 +61,8 @@ export function realContext(): CliContext & { close(): Promise<void> } {
     runner: async (g) => (await wiring(g)).runner,
     daemon: (g, setup) => {
       const logger = daemonLogger(g.debug);
-      const openBackend = () =>
-        createDaemonBackend({
+      const openBackend = async () =>
+        (await import('../wiring.js')).createDaemonBackend({
           stateDir: g.stateDir,
           log: logger,
           store: g.store,

@@ -1,13 +1,28 @@
 /** Builds the commander program and runs it with an injected context (no process globals: testable). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CommandModule } from './command-module';
 import { collect } from './parse';
 import type { CliContext } from './context';
 import { EXIT_OK, reportError } from './errors';
 
+/** The version in package.json (two levels above dist/src/cli in a build, as in the source tree). */
+export function cnmVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(join(__dirname, rel), 'utf8')) as { version: string }).version;
+    } catch {
+      // not this layout
+    }
+  }
+  return 'unknown';
+}
+
 export function buildProgram(ctx: CliContext, modules: CommandModule[]): Command {
   const program = new Command('cnm')
     .description('container network manager: networks, sandboxes and endpoints on the Linux kernel')
+    .version(cnmVersion(), '-V, --version', 'print the version of cnm')
     .option('--state-dir <dir>', 'state directory (env CNM_STATE_DIR, default /var/lib/cnm)')
     .option('--json', 'machine-readable output on read commands')
     .option('--debug', 'print stack traces on errors')

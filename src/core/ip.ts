@@ -6,8 +6,15 @@
  * Errors are InvalidArgumentError (InvalidCidrError for CIDRs IPAM rejects), naming the value and what is allowed.
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { Address4, Address6 } from 'ip-address';
+import type * as IpAddressLib from 'ip-address';
 import { InvalidArgumentError, InvalidCidrError } from './errors';
+
+/** ip-address, loaded on first use (~15 ms): most commands parse no address the hand-written paths do not cover. */
+let lib: typeof IpAddressLib | undefined;
+function ipAddressLib(): typeof IpAddressLib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, synchronous (parsing is)
+  return (lib ??= require('ip-address') as typeof IpAddressLib);
+}
 
 export type IpFamily = 4 | 6;
 export type Family = IpFamily;
@@ -47,7 +54,7 @@ export function parseAddress(text: string, what = 'address'): IpAddress {
   if (text.includes('%')) throw bad('IPv6 zone indexes are not allowed');
   if (text.includes('/')) throw bad('expected an address without a prefix length');
   try {
-    return { family: 6, value: new Address6(text).bigInt() };
+    return { family: 6, value: new (ipAddressLib().Address6)(text).bigInt() };
   } catch {
     throw bad('not a valid IPv6 address');
   }
@@ -209,7 +216,8 @@ export function parseCidrText(cidr: string, what = 'CIDR'): CidrText {
 
 /** The address as an unsigned integer (32 or 128 bits). Requires a valid IP. */
 export function ipToBigInt(ip: string): bigint {
-  return isIPv4(ip) ? new Address4(ip).bigInt() : new Address6(ip).bigInt();
+  if (isIPv4(ip)) return ip.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+  return new (ipAddressLib().Address6)(ip).bigInt();
 }
 
 /** Canonical text of an address given as an integer. */

@@ -4,7 +4,7 @@
  */
 import { ipFamily } from '../core/ip';
 import { InvalidArgumentError } from '../core/errors';
-import { EtcdStore, type EtcdStoreOptions } from './etcd-store';
+import type { EtcdStoreOptions } from './etcd-store';
 import { openStore } from './sqlite-store';
 import type { Store } from '../core/store';
 
@@ -21,10 +21,14 @@ export function parseStoreSpec(spec: string | undefined): StoreSpec {
   return { kind: 'etcd', endpoints };
 }
 
-/** Opens the store `spec` names (undefined: the embedded store under `stateDir`). */
-export function openStoreFromUrl(spec: string | undefined, stateDir?: string, etcd: Partial<EtcdStoreOptions> = {}): Store {
+/**
+ * Opens the store `spec` names (undefined: the embedded store under `stateDir`). The etcd client (~130 ms to load)
+ * is loaded only for an etcd store.
+ */
+export async function openStoreFromUrl(spec: string | undefined, stateDir?: string, etcd: Partial<EtcdStoreOptions> = {}): Promise<Store> {
   const parsed = parseStoreSpec(spec);
   if (parsed.kind === 'sqlite') return openStore(stateDir);
+  const { EtcdStore } = await import('./etcd-store.js');
   return new EtcdStore({ ...etcd, endpoints: parsed.endpoints });
 }
 

@@ -1,21 +1,29 @@
 /** `cnm ps`, `cnm stop`, `cnm rm`, `cnm logs`: containers made by `cnm run` (see src/runner/lifecycle.ts). */
 import type { Command } from 'commander';
-import { containerLogs, listContainerViews, removeContainer, stopContainer } from '../../runner/lifecycle';
 import type { RunnerDeps } from '../../runner/deps';
 import { globalsOf, subcommand } from '../command-module';
 import type { CliContext } from '../context';
 import { formatTable, printRead } from '../output';
 import { parseInteger } from '../parse';
 
-async function withDeps<T>(ctx: CliContext, cmd: Command, fn: (deps: RunnerDeps) => Promise<T>): Promise<T> {
-  return fn(await ctx.runner(globalsOf(cmd)));
+type Lifecycle = typeof import('../../runner/lifecycle.js');
+
+/** The runner's deps and its lifecycle verbs, loaded by these commands alone. */
+async function withDeps<T>(ctx: CliContext, cmd: Command, fn: (deps: RunnerDeps, runner: Lifecycle) => Promise<T>): Promise<T> {
+  const runner = await import('../../runner/lifecycle.js');
+  return fn(await ctx.runner(globalsOf(cmd)), runner);
 }
 
 /** `fn` on each named container in turn, printing each name once done (as `docker stop`/`docker rm` do). */
-async function eachContainer(ctx: CliContext, cmd: Command, names: string[], fn: (deps: RunnerDeps, name: string) => Promise<void>): Promise<void> {
-  await withDeps(ctx, cmd, async (deps) => {
+async function eachContainer(
+  ctx: CliContext,
+  cmd: Command,
+  names: string[],
+  fn: (deps: RunnerDeps, name: string, runner: Lifecycle) => Promise<void>,
+): Promise<void> {
+  await withDeps(ctx, cmd, async (deps, runner) => {
     for (const n of names) {
-      await fn(deps, n);
+      await fn(deps, n, runner);
       ctx.stdout(`${n}\n`);
     }
   });
@@ -26,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('ps')
     .description('list containers (tears down detached ones whose command has ended)')
     .action(async function (this: Command) {
-      const views = await withDeps(ctx, this, listContainerViews);
+      const views = await withDeps(ctx, this, (deps, r) => r.listContainerViews(deps));
       const rows = views.map((c) => [
         c.name,
         c.state,
@@ -40,16 +48,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', '10')
     .action(async function (this: Command, names: string[]) {
       const time = parseInteger('--time', (this.opts() as { time: string }).time);
-      await eachContainer(ctx, this, names, (deps, n) => stopContainer(deps, n, time));
+      await eachContainer(ctx, this, names, (deps, n, r) => r.stopContainer(deps, n, time));
     });
   subcommand(program, 'rm', 'remove stopped containers (--force: stop them first)', { args: ['<name...>'] })
     .option('-f, --force', 'kill a running container first')
     .action(async function (this: Command, names: string[]) {
       const force = !!(this.opts() as { force?: boolean }).force;
-      await eachContainer(ctx, this, names, (deps, n) => removeContainer(deps, n, force));
+      await eachContainer(ctx, this, names, (deps, n, r) => r.removeContainer(deps, n, force));
     });
   subcommand(program, 'logs', 'print the output of a detached container', { args: ['<name>'] }).action(async function (this: Command, name: string) {
-    const log = await withDeps(ctx, this, (deps) => containerLogs(deps, name));
+    const log = await withDeps(ctx, this, (deps, r) => r.containerLogs(deps, name));
     ctx.stdout(log.toString());
   });
 }

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { parseRunOptions, type RawRunOptions } from '../../runner/options';
-import { runContainer } from '../../runner/run';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 import { collect } from '../parse';
@@ -34,6 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
       const raw = this.opts() as RawRunOptions;
       const deps = await ctx.runner(g);
       const spec = parseRunOptions(raw, cmd, { hostCpus: deps.hostCpus || os.cpus().length, defaultName: `c-${randomBytes(3).toString('hex')}` });
+      const { runContainer } = await import('../../runner/run.js');
       ctx.exitCode = await runContainer(deps, spec, { stdout: ctx.stdout, stderr: ctx.stderr });
     });
 }

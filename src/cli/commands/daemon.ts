@@ -1,7 +1,6 @@
 /** `cnm daemon`: serve the Docker remote network + IPAM plugin (see src/plugin/daemon.ts). */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../core/errors';
-import { runDaemon } from '../../plugin/daemon';
 import { DEFAULT_SOCKET_PATH, parseHostPort } from '../../plugin/server';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
@@ -48,6 +47,8 @@ export function register(program: Command, ctx: CliContext): void {
         underlayIp: f.underlayIp,
         underlayDev: f.underlayDev,
       });
+      // the plugin (express, the request schemas) is loaded by this command alone
+      const { runDaemon } = await import('../../plugin/daemon.js');
       await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
     });
 }

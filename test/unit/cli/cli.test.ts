@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadCommandModules } from '../../../src/cli/main';
@@ -37,6 +38,13 @@ describe('cnm CLI', () => {
     h = makeHarness();
     seen = [];
     execs = [];
+  });
+
+  it('prints the version of package.json with --version, building no engine', async () => {
+    const r = await cnm('--version');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim(), (JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as { version: string }).version);
+    assert.deepEqual(seen, []);
   });
 
   it('passes the global --store and --no-firewall options to the engine factory', async () => {

@@ -19,7 +19,7 @@ describe('openStoreFromUrl / parseStoreSpec', () => {
 
   it('opens the embedded store in the state directory when no store or "sqlite" is given', async () => {
     for (const spec of [undefined, 'sqlite']) {
-      const s = openStoreFromUrl(spec, dir);
+      const s = await openStoreFromUrl(spec, dir);
       try {
         assert.ok(s instanceof SqliteStore);
         await s.put('k', 'v');
@@ -31,7 +31,7 @@ describe('openStoreFromUrl / parseStoreSpec', () => {
   });
 
   it('opens an etcd store on every listed endpoint', async () => {
-    const s = openStoreFromUrl('etcd://10.9.0.1:2379,etcd-b:2379,[fd00::1]:2379');
+    const s = await openStoreFromUrl('etcd://10.9.0.1:2379,etcd-b:2379,[fd00::1]:2379');
     try {
       assert.ok(s instanceof EtcdStore);
       assert.deepEqual(s.options.endpoints, ['10.9.0.1:2379', 'etcd-b:2379', '[fd00::1]:2379']);
