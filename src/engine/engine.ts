@@ -4,7 +4,7 @@ import { connect, type ConnectOptions } from './connect';
 import type { EngineDeps } from './deps';
 import { disconnect } from './disconnect';
 import { networkCreate, networkList, networkRemove } from './network-ops';
-import type { NetworkCreateInput } from './network-input';
+import { planNetwork, type NetworkCreateInput } from './network-input';
 import { reconcile, type GcReport } from './reconcile';
 import { findNetwork, findSandbox, keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './records';
 import { sandboxCreate, sandboxEndpoints, sandboxList, sandboxRemove } from './sandbox-ops';
@@ -33,6 +33,11 @@ export interface SandboxView extends SandboxRecord {
 
 export class Engine {
   constructor(private readonly deps: EngineDeps) {}
+
+  /** Whether `networkCreate(input)` would accept the input (InvalidArgumentError naming the value if not); no side effect. */
+  checkNetwork(input: NetworkCreateInput): void {
+    planNetwork(input, this.deps.driver);
+  }
 
   networkCreate(input: NetworkCreateInput): Promise<NetworkRecord> {
     return networkCreate(this.deps, input);
