@@ -156,7 +156,9 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
       })
     : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
-  const deletions = opts.backgroundLinkDeletion ? new EndpointDeletions((await import('./netlink/link-deleter.js')).WorkerLinkDeleter.start()) : undefined;
+  const deletions = opts.backgroundLinkDeletion
+    ? new EndpointDeletions((require('./netlink/link-deleter') as typeof import('./netlink/link-deleter.js')).WorkerLinkDeleter.start())
+    : undefined;
   const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions, crash });
   const segments = new SegmentChanges();
   const vxlan = new VxlanDriver(
@@ -219,7 +221,7 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
   let member: ClusterMember | undefined;
   try {
     if (w.cluster && w.hostName) {
-      const { joinCluster } = await import('./cluster/membership.js');
+      const { joinCluster } = require('./cluster/membership') as typeof import('./cluster/membership.js');
       member = await joinCluster(
         {
           cluster: w.cluster,

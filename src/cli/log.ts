@@ -25,7 +25,6 @@ export function formatCliLine(json: string): string {
 type Pino = typeof import('pino');
 
 function loadPino(): Pino {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (logging is)
   return require('pino') as Pino;
 }
 

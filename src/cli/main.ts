@@ -14,14 +14,11 @@ import { cliLogger, daemonLogger } from './log';
 import { constants } from 'node:os';
 
 export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
-  return (
-    readdirSync(dir)
-      .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
-      .sort()
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- command modules are found at run time
-      .map((f) => require(join(dir, f)) as Partial<CommandModule>)
-      .filter((m): m is CommandModule => typeof m.register === 'function')
-  );
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
+    .sort()
+    .map((f) => require(join(dir, f)) as Partial<CommandModule>)
+    .filter((m): m is CommandModule => typeof m.register === 'function');
 }
 
 /** `nsenter --net=/run/netns/NAME -- CMD ARGS`, no shell; the child's exit code (128+signal when killed). */
@@ -45,7 +42,7 @@ function osSignal(name: NodeJS.Signals): number {
 export function realContext(): CliContext & { close(): Promise<void> } {
   let built: Promise<Wiring> | undefined;
   const wiring = (g: GlobalOptions): Promise<Wiring> => {
-    built ??= import('../wiring.js').then(({ createWiring }) =>
+    built ??= Promise.resolve(require('../wiring') as typeof import('../wiring.js')).then(({ createWiring }) =>
       createWiring({
         stateDir: g.stateDir,
         log: cliLogger(g.debug, (s) => process.stderr.write(s)),
@@ -62,7 +59,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
     daemon: (g, setup) => {
       const logger = daemonLogger(g.debug);
       const openBackend = async () =>
-        (await import('../wiring.js')).createDaemonBackend({
+        (require('../wiring') as typeof import('../wiring.js')).createDaemonBackend({
           stateDir: g.stateDir,
           log: logger,
           store: g.store,

@@ -12,7 +12,6 @@ import { InvalidArgumentError, InvalidCidrError } from './errors';
 /** ip-address, loaded on first use (~15 ms): most commands parse no address the hand-written paths do not cover. */
 let lib: typeof IpAddressLib | undefined;
 function ipAddressLib(): typeof IpAddressLib {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, synchronous (parsing is)
   return (lib ??= require('ip-address') as typeof IpAddressLib);
 }
 

@@ -38,7 +38,6 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const koffi = require('koffi') as typeof import('koffi');
   const lib: IKoffiLib = koffi.load('libc.so.6');
   const names = new Map<number, string>();

@@ -28,7 +28,7 @@ export function parseStoreSpec(spec: string | undefined): StoreSpec {
 export async function openStoreFromUrl(spec: string | undefined, stateDir?: string, etcd: Partial<EtcdStoreOptions> = {}): Promise<Store> {
   const parsed = parseStoreSpec(spec);
   if (parsed.kind === 'sqlite') return openStore(stateDir);
-  const { EtcdStore } = await import('./etcd-store.js');
+  const { EtcdStore } = require('./etcd-store') as typeof import('./etcd-store.js');
   return new EtcdStore({ ...etcd, endpoints: parsed.endpoints });
 }
 

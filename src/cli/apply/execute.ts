@@ -30,7 +30,7 @@ const recordKey = (project: string, kind: ObjectKind, name: string): string => `
 
 /** What is there now: the engine's and the runner's objects, and what the project recorded as its own. */
 export async function currentState(deps: Pick<ApplyDeps, 'engine' | 'runner' | 'store'>, project: string): Promise<Current> {
-  const { listContainerViews } = await import('../../runner/lifecycle.js');
+  const { listContainerViews } = require('../../runner/lifecycle') as typeof import('../../runner/lifecycle.js');
   const [networks, sandboxes, endpoints, containers, owned] = [
     await deps.engine.networkList(),
     (await deps.engine.sandboxList()).map((s) => s.name),
@@ -90,7 +90,7 @@ const CREATION_ORDER: ObjectKind[] = ['network', 'sandbox', 'endpoint', 'contain
 
 async function remove(deps: ApplyDeps, kind: ObjectKind, name: string): Promise<void> {
   if (kind === 'container') {
-    const { removeContainer } = await import('../../runner/lifecycle.js');
+    const { removeContainer } = require('../../runner/lifecycle') as typeof import('../../runner/lifecycle.js');
     await removeContainer(deps.runner, name, true);
   } else if (kind === 'endpoint') {
     const [sandbox, network] = name.split('/');
@@ -108,7 +108,7 @@ async function create(deps: ApplyDeps, specs: Specs, kind: ObjectKind, name: str
   } else {
     const c = specs.containers.get(name)!;
     const spec = parseRunOptions(rawRunOptions(c), c.command, { hostCpus: deps.runner.hostCpus, defaultName: c.name });
-    const { runContainer } = await import('../../runner/run.js');
+    const { runContainer } = require('../../runner/run') as typeof import('../../runner/run.js');
     const code = await runContainer(deps.runner, spec, { stdout: () => undefined, stderr: (s) => deps.report(s.trimEnd()) });
     if (code !== 0) throw new Error(`container ${name} did not start (exit ${code})`);
   }

@@ -120,7 +120,7 @@ let validateSchema: ((data: unknown) => boolean) & {
 
 async function checkSchema(file: string, data: unknown): Promise<RawFile> {
   if (!validateSchema) {
-    const { Ajv } = await import('ajv');
+    const { Ajv } = require('ajv') as typeof import('ajv');
     validateSchema = new Ajv({ allErrors: false, strict: false, verbose: true }).compile(schema);
   }
   if (validateSchema(data)) return data as RawFile;
@@ -139,7 +139,7 @@ async function checkSchema(file: string, data: unknown): Promise<RawFile> {
 
 /** Parse YAML (a superset of JSON); duplicate keys are refused, naming the line. */
 async function parseText(file: string, text: string): Promise<unknown> {
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];

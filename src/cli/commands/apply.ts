@@ -34,7 +34,11 @@ async function run(ctx: CliContext, cmd: Command, mode: 'apply' | 'delete'): Pro
   const f = cmd.opts<FileFlags>();
   const g = globalsOf(cmd);
   const { text, dir } = readSource(f.file);
-  const [{ parseTopology }, plan, exec] = await Promise.all([import('../apply/topology.js'), import('../apply/plan.js'), import('../apply/execute.js')]);
+  const [{ parseTopology }, plan, exec] = [
+    require('../apply/topology') as typeof import('../apply/topology.js'),
+    require('../apply/plan') as typeof import('../apply/plan.js'),
+    require('../apply/execute') as typeof import('../apply/execute.js'),
+  ];
   const topology = await parseTopology(text, f.file, dir);
   const engine = await ctx.engine(g);
   const runner = await ctx.runner(g);

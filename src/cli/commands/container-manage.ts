@@ -10,7 +10,7 @@ type Lifecycle = typeof import('../../runner/lifecycle.js');
 
 /** The runner's deps and its lifecycle verbs, loaded by these commands alone. */
 async function withDeps<T>(ctx: CliContext, cmd: Command, fn: (deps: RunnerDeps, runner: Lifecycle) => Promise<T>): Promise<T> {
-  const runner = await import('../../runner/lifecycle.js');
+  const runner = require('../../runner/lifecycle') as typeof import('../../runner/lifecycle.js');
   return fn(await ctx.runner(globalsOf(cmd)), runner);
 }
 

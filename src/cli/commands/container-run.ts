@@ -33,7 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
       const raw = this.opts() as RawRunOptions;
       const deps = await ctx.runner(g);
       const spec = parseRunOptions(raw, cmd, { hostCpus: deps.hostCpus || os.cpus().length, defaultName: `c-${randomBytes(3).toString('hex')}` });
-      const { runContainer } = await import('../../runner/run.js');
+      const { runContainer } = require('../../runner/run') as typeof import('../../runner/run.js');
       ctx.exitCode = await runContainer(deps, spec, { stdout: ctx.stdout, stderr: ctx.stderr });
     });
 }

@@ -48,7 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
         underlayDev: f.underlayDev,
       });
       // the plugin (express, the request schemas) is loaded by this command alone
-      const { runDaemon } = await import('../../plugin/daemon.js');
+      const { runDaemon } = require('../../plugin/daemon') as typeof import('../../plugin/daemon.js');
       await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
     });
 }
