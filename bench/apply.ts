@@ -17,7 +17,7 @@ import { isIsolated, privateNetnsDir, reexecIsolated, StateDirs } from './lib/is
 import { percentile, round } from './lib/stats';
 
 const USAGE = 'usage: node dist/bench/apply.js [--json] [--n 1000] [--sample 50]';
-const CNM = join(__dirname, '../src/cli/main.js');
+const CNM = join(__dirname, '../cnm.js');
 const PER_BRIDGE = 500;
 
 function parseOptions(argv: string[]): { json: boolean; n: number; sample: number } {
@@ -80,7 +80,8 @@ function benchmark(opts: { json: boolean; n: number; sample: number }): void {
     timed(['--state-dir', cliDir, 'network', 'create', 'cn', '--subnet', '10.210.0.0/22'], env);
     const pairs: number[] = [];
     const removes: number[] = [];
-    for (let i = 0; i < opts.sample; i++) pairs.push(timed(['--state-dir', cliDir, 'sandbox', 'create', `c${i}`], env) + timed(['--state-dir', cliDir, 'connect', 'cn', `c${i}`], env));
+    for (let i = 0; i < opts.sample; i++)
+      pairs.push(timed(['--state-dir', cliDir, 'sandbox', 'create', `c${i}`], env) + timed(['--state-dir', cliDir, 'connect', 'cn', `c${i}`], env));
     for (let i = 0; i < opts.sample; i++) removes.push(timed(['--state-dir', cliDir, 'sandbox', 'rm', `c${i}`], env));
     timed(['--state-dir', cliDir, 'network', 'rm', 'cn'], env);
     const perPair = percentile(pairs, 50);
@@ -104,9 +105,13 @@ function benchmark(opts: { json: boolean; n: number; sample: number }): void {
     }
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     console.log(`${opts.n} sandboxes on ${Math.ceil(opts.n / PER_BRIDGE)} bridge network(s), whole processes, wall time\n`);
-    console.log(`make:   one cnm apply ${s(apply)}   vs ${opts.n} x (sandbox create + connect) ${s(result.cliCreateExtrapolatedMs)} (${perPair.toFixed(0)} ms a pair, sample of ${opts.sample})   ratio ${result.createRatio}`);
+    console.log(
+      `make:   one cnm apply ${s(apply)}   vs ${opts.n} x (sandbox create + connect) ${s(result.cliCreateExtrapolatedMs)} (${perPair.toFixed(0)} ms a pair, sample of ${opts.sample})   ratio ${result.createRatio}`,
+    );
     console.log(`again:  cnm apply with nothing to change ${s(again)}`);
-    console.log(`remove: one cnm delete ${s(del)}   vs ${opts.n} x sandbox rm ${s(result.cliRemoveExtrapolatedMs)} (${perRemove.toFixed(0)} ms each)   ratio ${result.removeRatio}`);
+    console.log(
+      `remove: one cnm delete ${s(del)}   vs ${opts.n} x sandbox rm ${s(result.cliRemoveExtrapolatedMs)} (${perRemove.toFixed(0)} ms each)   ratio ${result.removeRatio}`,
+    );
   } finally {
     dirs.removeAll();
   }

@@ -18,7 +18,7 @@ import { isIsolated, privateNetnsDir, reexecIsolated, StateDirs } from './lib/is
 import { percentile, round } from './lib/stats';
 
 const USAGE = 'usage: node dist/bench/cli.js [--json] [--rounds 10] [--docker-network NAME --docker-container NAME]';
-const CNM = join(__dirname, '../src/cli/main.js');
+const CNM = join(__dirname, '../cnm.js');
 
 interface Options {
   json: boolean;

@@ -1,7 +1,7 @@
 /**
  * `docker run` and `docker network connect/disconnect` on a cnm network vs a Docker bridge network vs
  * `--network none`, in one run against a private dockerd (test/helpers/docker-harness.ts: own data-root,
- * exec-root, socket; plugin `node dist/src/cli/main.js daemon` on its own socket and state dir).
+ * exec-root, socket; plugin `node dist/cnm.js daemon` on its own socket and state dir).
  *   node dist/bench/docker.js [--n 20] [--json] [--firewall] [--profile-plugin DIR]   (root; progress on stderr, result on stdout)
  * Runs are interleaved round-robin (cnm, bridge, none, cnm, ...) so drift hits all three alike. The
  * network cost ratio is (cnm − none) / (bridge − none) on medians; target ≤ 1.0. Plugin-side time per

@@ -9,4 +9,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node dist/src/cli/main.js daemon "$@"
+exec node dist/cnm.js daemon "$@"

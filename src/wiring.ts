@@ -24,11 +24,11 @@ import type { EngineDeps } from './engine/deps';
 import { Engine } from './engine/engine';
 import { EngineFirewallSource } from './engine/firewall-state';
 import { FirewallSync } from './engine/firewall-sync';
-import { LocalHostExec, NftFirewall } from './firewall';
 import { StoreIpam } from './ipam/allocator';
 import type { DefaultPoolSpec } from './ipam/default-pools';
 import type { HostNetworksProvider } from './ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from './netlink/handle';
+import { lazyHandle } from './netlink/lazy-handle';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DaemonBackend } from './plugin/daemon';
@@ -138,7 +138,8 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   const hostName = cluster ? hostNameOf(opts) : undefined;
   const store: Store = cluster ? new HostScopedStore(cluster, hostName!) : raw;
   const netns = new RealNetnsOps();
-  const host = netns.openHandle(null);
+  // opened on first use: a command that only reads the store never opens it (nor loads npm netlink)
+  const host = lazyHandle(() => netns.openHandle(null));
   const owner = new ProcOwnerProbe(hostName);
   const clock = (): Date => new Date();
   const ipam = new StoreIpam({
@@ -148,13 +149,17 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
     holder: hostName,
   });
   const instance = await ensureInstanceId(store);
-  const firewall = firewallEnabled(opts)
-    ? new FirewallSync({
-        sources: [new BridgeFirewallSource(store), new EngineFirewallSource(store)],
-        firewall: new NftFirewall({ exec: new LocalHostExec(), log: log.child({ component: 'firewall' }) }),
-        log,
-      })
-    : undefined;
+  // the nft adapter is loaded only when the firewall is on
+  const nft = firewallEnabled(opts) ? (require('./firewall/nft-firewall') as typeof import('./firewall/nft-firewall.js')) : undefined;
+  const hostExec = nft && (require('./firewall/host-exec') as typeof import('./firewall/host-exec.js'));
+  const firewall =
+    nft && hostExec
+      ? new FirewallSync({
+          sources: [new BridgeFirewallSource(store), new EngineFirewallSource(store)],
+          firewall: new nft.NftFirewall({ exec: new hostExec.LocalHostExec(), log: log.child({ component: 'firewall' }) }),
+          log,
+        })
+      : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
   const deletions = opts.backgroundLinkDeletion
     ? new EndpointDeletions((require('./netlink/link-deleter') as typeof import('./netlink/link-deleter.js')).WorkerLinkDeleter.start())

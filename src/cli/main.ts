@@ -1,29 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `cnm` entry point. Every file in ./commands/ that exports `register(program, ctx)` is a command module:
- * adding a command is adding a file there (loaded in file-name order).
+ * The `cnm` entry point: the commander program of ./commands/ (listed in ./commands/index.ts) on the real context.
+ * Built into one file, dist/cnm.js (scripts/setup.sh), so that a command does not resolve ~130 files at start.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CommandModule } from './command-module';
+import { COMMAND_MODULES } from './commands';
 import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
 import type { Wiring } from '../wiring';
 import { cliLogger, daemonLogger } from './log';
 import { constants } from 'node:os';
 
-export function loadCommandModules(dir = join(__dirname, 'commands')): CommandModule[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'))
-    .sort()
-    .map((f) => require(join(dir, f)) as Partial<CommandModule>)
-    .filter((m): m is CommandModule => typeof m.register === 'function');
-}
-
 /** `nsenter --net=/run/netns/NAME -- CMD ARGS`, no shell; the child's exit code (128+signal when killed). */
 export function execInNetns(sandbox: string, argv: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn('nsenter', [`--net=/run/netns/${sandbox}`, '--', ...argv], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 0)));
@@ -83,7 +73,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
 
 async function main(): Promise<void> {
   const ctx = realContext();
-  const code = await runCli(ctx, loadCommandModules(), process.argv.slice(2));
+  const code = await runCli(ctx, COMMAND_MODULES, process.argv.slice(2));
   await ctx.close().catch(() => undefined);
   process.exitCode = code;
 }

@@ -7,9 +7,9 @@ import { collect } from './parse';
 import type { CliContext } from './context';
 import { EXIT_OK, reportError } from './errors';
 
-/** The version in package.json (two levels above dist/src/cli in a build, as in the source tree). */
+/** The version in package.json: above dist/src/cli (compiled), src/cli (source) or dist/ (the bundled cnm.js). */
 export function cnmVersion(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
+  for (const rel of ['../../../package.json', '../../package.json', '../package.json']) {
     try {
       return (JSON.parse(readFileSync(join(__dirname, rel), 'utf8')) as { version: string }).version;
     } catch {
@@ -19,7 +19,7 @@ export function cnmVersion(): string {
   return 'unknown';
 }
 
-export function buildProgram(ctx: CliContext, modules: CommandModule[]): Command {
+export function buildProgram(ctx: CliContext, modules: readonly CommandModule[]): Command {
   const program = new Command('cnm')
     .description('container network manager: networks, sandboxes and endpoints on the Linux kernel')
     .version(cnmVersion(), '-V, --version', 'print the version of cnm')
@@ -50,7 +50,7 @@ function allCommands(cmd: Command): Command[] {
 }
 
 /** Parse `argv` (user arguments, without node and script) and run; resolves the exit code. */
-export async function runCli(ctx: CliContext, modules: CommandModule[], argv: string[]): Promise<number> {
+export async function runCli(ctx: CliContext, modules: readonly CommandModule[], argv: string[]): Promise<number> {
   const program = buildProgram(ctx, modules);
   try {
     await program.parseAsync(argv, { from: 'user' });

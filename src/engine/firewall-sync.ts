@@ -10,7 +10,9 @@ import { errorMessage, isCnmError, UnsupportedError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { FirewallSource } from '../drivers/driver';
 import type { FirewallHook } from '../drivers/firewall-hook';
-import { describeNetwork, type Firewall, type FirewallNetworkInfo, type FirewallState, type PortBinding, type PortRequest } from '../firewall';
+import type { Firewall, FirewallNetworkInfo, FirewallState, PortBinding, PortRequest } from '../firewall';
+// the module, not the barrel: the barrel also loads the nft adapter (and node:child_process) that this does not need
+import { describeNetwork } from '../firewall/firewall';
 import { deriveFirewallState } from './firewall-state';
 
 export interface FirewallSyncDeps {

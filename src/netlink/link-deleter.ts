@@ -93,7 +93,9 @@ export class WorkerLinkDeleter implements LinkDeleter {
 
   /** Start the worker thread in the calling thread's netns (see the class comment). */
   static start(): WorkerLinkDeleter {
-    const script = path.join(__dirname, 'link-deleter-worker.js');
+    // next to this file in the compiled sources; from the bundled CLI (dist/cnm.js), under dist/src/netlink
+    const script = [path.join(__dirname, 'link-deleter-worker.js'), path.join(__dirname, 'src/netlink/link-deleter-worker.js')].find((f) => fs.existsSync(f));
+    if (!script) throw new InternalError(`the link deleter thread's script link-deleter-worker.js is missing next to ${__dirname}`);
     return new WorkerLinkDeleter(new Worker(script, { workerData: { netnsInode: threadNetnsInode() } }));
   }
 

@@ -10,7 +10,6 @@ import { validateObjectName } from '../core/names';
 import { NetnsExistsError, NetnsNotFoundError } from './errors';
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, SyscallError, mount, umount2, unshare } from './ffi';
 import { type NetlinkHandle, type NetnsOps } from './handle';
-import { RtNetlinkHandle } from './rt-netlink-handle';
 import { THREAD_NETNS, inNetnsSync, returnHome } from './thread-netns';
 
 export const NETNS_RUN_DIR = '/run/netns';
@@ -85,6 +84,8 @@ export class RealNetnsOps implements NetnsOps {
   }
 
   openHandle(name: string | null): NetlinkHandle {
+    // npm netlink is loaded by the first handle (and before any netns switch): store-only commands never load it
+    const { RtNetlinkHandle } = require('./rt-netlink-handle') as typeof import('./rt-netlink-handle');
     if (name === null) return RtNetlinkHandle.open(null, this.runDir);
     const fd = this.openNetnsFd(name);
     try {

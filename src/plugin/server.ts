@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { RequestListener } from 'node:http';
 import { ConflictError, InvalidArgumentError } from '../core/errors';
 
-export const DEFAULT_SOCKET_PATH = '/run/docker/plugins/cnm.sock';
+export { DEFAULT_SOCKET_PATH } from './defaults';
 
 export interface TlsListen {
   host: string;

@@ -21,9 +21,13 @@ export interface InitSpec {
   command: string[];
 }
 
-/** dist/cnm-init next to the compiled sources (scripts/setup.sh builds it), or $CNM_INIT. */
+/**
+ * dist/cnm-init (scripts/setup.sh builds it), found from the compiled sources (dist/src/runner) or from the bundled
+ * CLI (dist/cnm.js); or $CNM_INIT.
+ */
 export function initBinary(): string {
-  const bin = process.env.CNM_INIT ?? path.resolve(__dirname, '../../cnm-init');
+  const candidates = [path.resolve(__dirname, '../../cnm-init'), path.resolve(__dirname, 'cnm-init')];
+  const bin = process.env.CNM_INIT ?? candidates.find((c) => fs.existsSync(c)) ?? candidates[0];
   try {
     fs.accessSync(bin, fs.constants.X_OK);
   } catch {

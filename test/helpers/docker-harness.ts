@@ -1,7 +1,7 @@
 /**
  * A private Docker engine for e2e tests: its own dockerd (data-root, exec-root, socket, pidfile, config,
  * containerd namespace under a temp dir), a busybox image, and the cnm plugin as a child process
- * (`node dist/src/cli/main.js daemon`) under a unique name `cnm-e2e-<rand>` (bench/docker.ts: `cnm-bench-`),
+ * (`node dist/cnm.js daemon`) under a unique name `cnm-e2e-<rand>` (bench/docker.ts: `cnm-bench-`),
  * so a dockerd the user already runs is never touched. Installs nothing: the test script apt-gets docker.io
  * and busybox-static.
  *
@@ -29,7 +29,7 @@ export const PLUGIN_DIR = '/run/docker/plugins';
  */
 const HOST_PATHS = ['/etc/docker/key.json', PLUGIN_DIR, '/run/docker'];
 const REPO = path.resolve(__dirname, '../../..');
-export const CLI_MAIN = path.join(REPO, 'dist/src/cli/main.js');
+export const CLI_MAIN = path.join(REPO, 'dist/cnm.js');
 
 export interface ExecResult {
   code: number;

@@ -1,7 +1,7 @@
 /** `cnm daemon`: serve the Docker remote network + IPAM plugin (see src/plugin/daemon.ts). */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../core/errors';
-import { DEFAULT_SOCKET_PATH, parseHostPort } from '../../plugin/server';
+import { DEFAULT_SOCKET_PATH } from '../../plugin/defaults';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 
@@ -39,6 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (f.tcp && !(f.tlsCert && f.tlsKey)) {
         throw new InvalidArgumentError(`refusing plain TCP on ${f.tcp}: give --tls-cert and --tls-key (the plugin protocol has no authentication)`);
       }
+      const { parseHostPort } = require('../../plugin/server') as typeof import('../../plugin/server.js');
       const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
       const { logger, openBackend } = ctx.daemon(g, {
         gc: f.gc,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const CNM = join(__dirname, '../../../src/cli/main.js');
+/** the bundled CLI, as users run it (scripts/setup.sh builds it) */
+export const CNM = join(__dirname, '../../../cnm.js');
 
 export function requireRoot(ctx: Mocha.Context): void {
   if (process.getuid?.() !== 0) ctx.skip();

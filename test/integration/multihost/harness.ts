@@ -14,7 +14,7 @@ import { startEtcd, type EtcdServer } from '../../helpers/etcd-server';
 import { waitFor } from '../../helpers/wait';
 
 const pexec = promisify(execFile);
-export const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
+export const CLI = path.resolve(__dirname, '../../../cnm.js');
 
 export interface Result {
   code: number;

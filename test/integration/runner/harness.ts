@@ -7,7 +7,8 @@ import path from 'node:path';
 import { tempBusyboxLayer } from '../../helpers/busybox-layer';
 import { waitFor as waitUntil } from '../../helpers/wait';
 
-export const CNM = path.join(__dirname, '../../../src/cli/main.js');
+/** the bundled CLI, as users run it (scripts/setup.sh builds it) */
+export const CNM = path.join(__dirname, '../../../cnm.js');
 // cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test
 
 export interface Result {

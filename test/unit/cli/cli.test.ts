@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadCommandModules } from '../../../src/cli/main';
+import { COMMAND_MODULES } from '../../../src/cli/commands';
 import { runCli } from '../../../src/cli/program';
 import type { CliContext, GlobalOptions } from '../../../src/cli/context';
 import { makeHarness, type Harness } from '../engine/harness';
@@ -12,7 +12,7 @@ interface Run {
   err: string;
 }
 
-const modules = loadCommandModules(join(__dirname, '../../../src/cli/commands'));
+const modules = COMMAND_MODULES;
 
 describe('cnm CLI', () => {
   let h: Harness;
