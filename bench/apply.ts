@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { isIsolated, privateNetnsDir, reexecIsolated, StateDirs } from './lib/isolate';
+import { privateNetnsDir, runIsolatedBenchmark, StateDirs } from './lib/isolate';
 import { percentile, round } from './lib/stats';
 
 const USAGE = 'usage: node dist/bench/apply.js [--json] [--n 1000] [--sample 50]';
@@ -117,21 +117,4 @@ function benchmark(opts: { json: boolean; n: number; sample: number }): void {
   }
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const opts = parseOptions(argv);
-  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces, bridges, veths)');
-  if (!isIsolated()) return reexecIsolated(__filename, argv);
-  benchmark(opts);
-  return 0;
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runIsolatedBenchmark(__filename, USAGE, parseOptions, benchmark);

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { isIsolated, privateNetnsDir, reexecIsolated, StateDirs } from './lib/isolate';
+import { privateNetnsDir, runIsolatedBenchmark, StateDirs } from './lib/isolate';
 import { percentile, round } from './lib/stats';
 
 const USAGE = 'usage: node dist/bench/cli.js [--json] [--rounds 10] [--docker-network NAME --docker-container NAME]';
@@ -133,21 +133,4 @@ function benchmark(opts: Options): void {
     console.log(`${r.command.padEnd(w)}  ${String(r.medianMs).padStart(6)}  ${String(r.p99Ms).padStart(7)}  ${String(r.xNode).padStart(6)}`);
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const opts = parseOptions(argv);
-  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces, bridges, veths)');
-  if (!isIsolated()) return reexecIsolated(__filename, argv);
-  benchmark(opts);
-  return 0;
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runIsolatedBenchmark(__filename, USAGE, parseOptions, benchmark);

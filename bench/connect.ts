@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { runCnmSequence } from './lib/cnm-sequence';
-import { isIsolated, privateNetnsDir, reexecIsolated, StateDirs } from './lib/isolate';
+import { privateNetnsDir, runIsolatedBenchmark, StateDirs } from './lib/isolate';
 import { runIpSequence } from './lib/ip-sequence';
 import { formatTable, ratios, summarizeAll, type RunResult } from './lib/stats';
 
@@ -123,22 +123,4 @@ async function benchmark(opts: Options): Promise<void> {
   }
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const opts = parseOptions(argv);
-  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces, bridges, veths)');
-  if (!isIsolated()) return reexecIsolated(__filename, argv);
-  await benchmark(opts);
-  return 0;
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
-    console.error(USAGE);
-    process.exitCode = 1;
-  },
-);
+runIsolatedBenchmark(__filename, USAGE, parseOptions, benchmark);

@@ -85,3 +85,28 @@ function pidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * The main of an isolated benchmark: needs root, re-runs itself under `unshare` unless it already is, then runs
+ * `body` with the parsed options; the process exit code is the outcome.
+ */
+export function runIsolatedBenchmark<O>(script: string, usage: string, parse: (argv: string[]) => O, body: (opts: O) => void | Promise<void>): void {
+  const main = async (): Promise<number> => {
+    const argv = process.argv.slice(2);
+    const opts = parse(argv);
+    if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces, bridges, veths)');
+    if (!isIsolated()) return reexecIsolated(script, argv);
+    await body(opts);
+    return 0;
+  };
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(usage);
+      process.exitCode = 1;
+    },
+  );
+}
