@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
-import { CnmRun, forceClean, hostLinks, inNetns, linksOfInstance, netnsNames, requireRoot, uniquePrefix } from './helpers';
+import { cleanUpRun, CnmRun, hostLinks, inNetns, linksOfInstance, netnsNames, requireRoot, uniquePrefix } from './helpers';
 import { startEchoServer, tcpRequest } from './tcp';
 import { CRASH_STEPS } from '../../../src/core/crash';
 
@@ -24,24 +24,7 @@ describe('engine on the real kernel (cnm CLI)', function () {
     p = uniquePrefix();
     bridges = [`${p}a`, `${p}b`];
   });
-  afterEach(async () => {
-    const instance = await run.instance();
-    for (const sb of netnsNames().filter((n) => n.startsWith(p))) await run.cnm('sandbox', 'rm', sb);
-    for (const n of ['na', 'nb']) await run.cnm('network', 'rm', `${p}${n}`);
-    await forceClean(p, bridges);
-    run.removeStateDir();
-    assert.deepEqual(
-      netnsNames().filter((n) => n.startsWith(p)),
-      [],
-      'no netns left',
-    );
-    assert.deepEqual(
-      hostLinks().filter((n) => n.startsWith(p)),
-      [],
-      'no link left',
-    );
-    assert.deepEqual(linksOfInstance(instance), [], 'no link made by this run left');
-  });
+  afterEach(() => cleanUpRun(run, p, [`${p}na`, `${p}nb`], bridges));
 
   async function twoOnOneBridge(dual = false): Promise<void> {
     const v6 = dual ? ['--ipv6', '--subnet', 'fd00:7a::/64'] : [];

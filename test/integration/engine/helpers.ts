@@ -111,3 +111,17 @@ export async function forceClean(prefix: string, bridges: string[]): Promise<voi
   for (const ns of netnsNames().filter((n) => n.startsWith(prefix))) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
   for (const l of hostLinks().filter((n) => n.startsWith(prefix) || bridges.includes(n))) await run('ip', ['link', 'del', l]).catch(() => undefined);
 }
+
+/**
+ * afterEach of the CLI suites: remove the sandboxes and networks of prefix `p` through cnm, whatever is left without
+ * it, the state dir; then fail if any netns, link, or link this state dir made, is still there.
+ */
+export async function cleanUpRun(run: CnmRun, p: string, networks: string[], bridges: string[]): Promise<void> {
+  const instance = await run.instance();
+  for (const sb of netnsNames().filter((n) => n.startsWith(p))) await run.cnm('sandbox', 'rm', sb);
+  for (const n of networks) await run.cnm('network', 'rm', n);
+  await forceClean(p, bridges);
+  run.removeStateDir();
+  const left = { netns: netnsNames().filter((n) => n.startsWith(p)), links: hostLinks().filter((n) => n.startsWith(p)), ofRun: linksOfInstance(instance) };
+  if (left.netns.length || left.links.length || left.ofRun.length) throw new Error(`left behind: ${JSON.stringify(left)}`);
+}

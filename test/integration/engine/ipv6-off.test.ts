@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CnmRun, forceClean, hostLinks, inNetns, linksOfInstance, netnsNames, requireRoot, uniquePrefix } from './helpers';
+import { cleanUpRun, CnmRun, inNetns, requireRoot, uniquePrefix } from './helpers';
 
 describe('sandbox interfaces and IPv6 on the real kernel (cnm CLI)', function () {
   this.timeout(60_000);
@@ -13,24 +13,7 @@ describe('sandbox interfaces and IPv6 on the real kernel (cnm CLI)', function ()
     run = new CnmRun();
     p = uniquePrefix();
   });
-  afterEach(async () => {
-    const instance = await run.instance();
-    for (const sb of netnsNames().filter((n) => n.startsWith(p))) await run.cnm('sandbox', 'rm', sb);
-    for (const n of ['n4', 'n6']) await run.cnm('network', 'rm', `${p}${n}`);
-    await forceClean(p, [`${p}4`, `${p}6`]);
-    run.removeStateDir();
-    assert.deepEqual(
-      netnsNames().filter((n) => n.startsWith(p)),
-      [],
-      'no netns left',
-    );
-    assert.deepEqual(
-      hostLinks().filter((n) => n.startsWith(p)),
-      [],
-      'no link left',
-    );
-    assert.deepEqual(linksOfInstance(instance), [], 'no link made by this run left');
-  });
+  afterEach(() => cleanUpRun(run, p, [`${p}n4`, `${p}n6`], [`${p}4`, `${p}6`]));
 
   const sysctl = async (sb: string, ifname: string) => (await inNetns(sb, ['cat', `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`])).stdout.trim();
   const inet6 = async (sb: string, ifname: string) => (await inNetns(sb, ['ip', '-6', '-o', 'addr', 'show', 'dev', ifname])).stdout;
