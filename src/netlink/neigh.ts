@@ -7,7 +7,7 @@ import { ipFromBytes, ipToBytes } from '../core/ip';
 import { formatMac, parseMac } from './mac';
 import type { ErrContext } from './errno';
 import type { FdbEntry, FdbSpec, Neigh, NeighSpec } from './handle';
-import { AF, NLM_F, afOf, attr, parseAttrs, u32 } from './nlmsg';
+import { AF, NLM_F, type RawMsg, afOf, attr, parseAttrs, u32 } from './nlmsg';
 
 export const RTM_NEIGH = { NEW: 28, DEL: 29, GET: 30 } as const;
 export const AF_BRIDGE = 7;
@@ -16,12 +16,6 @@ export const NUD_PERMANENT = 0x80;
 export const NTF_SELF = 0x02;
 export const NTF_PROXY = 0x08;
 export const NDA = { DST: 1, LLADDR: 2, IFINDEX: 8 } as const;
-
-/** One raw reply message: its type and the payload after the nlmsghdr. */
-export interface RawMsg {
-  type: number;
-  data: Buffer;
-}
 
 /** What the operations need from a handle: its netns, ifindex lookups and one serialised exchange. */
 export interface NeighIo {

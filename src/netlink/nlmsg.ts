@@ -129,3 +129,81 @@ export function linkKindOf(linkinfo: Buffer | undefined): string | undefined {
   const kind = parseAttrs(linkinfo).get(IFLA_INFO.KIND);
   return kind?.toString('utf8').replace(/\0+$/, '');
 }
+
+/** One reply message: its type and the payload after the nlmsghdr. */
+export interface RawMsg {
+  type: number;
+  data: Buffer;
+}
+
+const cstr = (b: Buffer | undefined): string | undefined => b?.toString('utf8').replace(/\0+$/, '');
+const u32Of = (b: Buffer | undefined): number | undefined => (b && b.length >= 4 ? b.readUInt32LE(0) : undefined);
+
+/** An RTM_NEWLINK reply: struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change } + attributes. */
+export interface LinkMsg {
+  index: number;
+  flags: number;
+  name: string;
+  mtu: number;
+  address?: Buffer;
+  master?: number;
+  alias?: string;
+  kind?: string;
+}
+
+export function parseLinkMsg(m: RawMsg): LinkMsg | undefined {
+  if (m.type !== RTM.NEWLINK || m.data.length < 16) return undefined;
+  const a = parseAttrs(m.data.subarray(16));
+  const out: LinkMsg = { index: m.data.readInt32LE(4), flags: m.data.readUInt32LE(8), name: cstr(a.get(IFLA.IFNAME)) ?? '', mtu: u32Of(a.get(IFLA.MTU)) ?? 0 };
+  const address = a.get(IFLA.ADDRESS);
+  if (address) out.address = address;
+  const master = u32Of(a.get(IFLA.MASTER));
+  if (master) out.master = master;
+  const alias = cstr(a.get(IFLA.IFALIAS));
+  if (alias) out.alias = alias;
+  const kind = linkKindOf(a.get(IFLA.LINKINFO));
+  if (kind !== undefined) out.kind = kind;
+  return out;
+}
+
+/** An RTM_NEWADDR reply: struct ifaddrmsg { u8 family; u8 prefixlen; u8 flags; u8 scope; u32 index } + attributes. */
+export interface AddrMsg {
+  family: number;
+  prefixlen: number;
+  index: number;
+  /** IFA_LOCAL, else IFA_ADDRESS (they differ only on point-to-point links) */
+  local?: Buffer;
+}
+
+export function parseAddrMsg(m: RawMsg): AddrMsg | undefined {
+  if (m.type !== RTM.NEWADDR || m.data.length < 8) return undefined;
+  const a = parseAttrs(m.data.subarray(8));
+  const out: AddrMsg = { family: m.data[0], prefixlen: m.data[1], index: m.data.readUInt32LE(4) };
+  const local = a.get(IFA.LOCAL) ?? a.get(IFA.ADDRESS);
+  if (local) out.local = local;
+  return out;
+}
+
+/** An RTM_NEWROUTE reply: struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags } + attributes. */
+export interface RouteMsg {
+  family: number;
+  dstLen: number;
+  table: number;
+  type: number;
+  dst?: Buffer;
+  gateway?: Buffer;
+  oif?: number;
+}
+
+export function parseRouteMsg(m: RawMsg): RouteMsg | undefined {
+  if (m.type !== RTM.NEWROUTE || m.data.length < 12) return undefined;
+  const a = parseAttrs(m.data.subarray(12));
+  const out: RouteMsg = { family: m.data[0], dstLen: m.data[1], table: u32Of(a.get(RTA.TABLE)) ?? m.data[4], type: m.data[7] };
+  const dst = a.get(RTA.DST);
+  if (dst) out.dst = dst;
+  const gateway = a.get(RTA.GATEWAY);
+  if (gateway) out.gateway = gateway;
+  const oif = u32Of(a.get(RTA.OIF));
+  if (oif !== undefined) out.oif = oif;
+  return out;
+}

@@ -1,15 +1,13 @@
 /**
- * RtNetlinkHandle: NetlinkHandle over one npm `netlink` rtnetlink socket. The socket lives in the netns
+ * RtNetlinkHandle: NetlinkHandle over one rtnetlink socket (RtSocket). The socket lives in the netns
  * of the thread that created it (see RealNetnsOps.openHandle), so every request configures that netns.
- * Requests on one socket are serialised: npm `netlink` keeps one multipart buffer per socket and the
- * kernel refuses a second concurrent dump (EBUSY), so interleaving would corrupt replies.
+ * Requests on one socket are serialised: the kernel refuses a second concurrent dump (EBUSY), and one
+ * request in flight keeps the reply matching trivial. Messages are built and decoded in nlmsg.ts/neigh.ts.
  */
 import { formatDst, ipFromBytes, ipToBytes, parseDst, parsePrefix } from '../core/ip';
 import { formatMac, parseMac } from './mac';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-// the rtnetlink part alone: the package's index also loads genl, nl80211 and wireguard (~10 ms more per process)
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink/dist/rt/rt';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../core/errors';
 import { validateIfName, validateObjectName } from '../core/names';
 import { type ErrContext, errnoName, translateNetlinkError } from './errno';
@@ -46,7 +44,11 @@ import {
   attr,
   ifaddrmsg,
   ifinfomsg,
-  linkKindOf,
+  parseAddrMsg,
+  parseLinkMsg,
+  parseRouteMsg,
+  type LinkMsg,
+  type RawMsg,
   rtmsg,
   str,
   u32,
@@ -54,8 +56,7 @@ import {
 import { validateSysctlPath } from './sysctl-path';
 import { THREAD_NETNS, inNetnsSync } from './thread-netns';
 import { buildLinkAdd } from './link-add';
-
-type Msg = Awaited<ReturnType<RtNetlinkSocket['request']>>[number];
+import { RtSocket } from './rt-socket';
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export class RtNetlinkHandle implements NetlinkHandle {
@@ -64,7 +65,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
 
   private constructor(
     readonly netns: string | null,
-    private readonly sock: RtNetlinkSocket,
+    private readonly sock: RtSocket,
     /** fd on this handle's netns (null: the host netns), for sysctls */
     private readonly nsFd: number | null,
     private readonly runDir: string,
@@ -74,7 +75,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
   static open(netns: string | null, runDir: string | null): RtNetlinkHandle {
     const nsFd = netns === null ? null : fs.openSync(THREAD_NETNS, 'r');
     try {
-      return new RtNetlinkHandle(netns, createRtNetlink(), nsFd, runDir ?? '/run/netns');
+      return new RtNetlinkHandle(netns, RtSocket.open(), nsFd, runDir ?? '/run/netns');
     } catch (err) {
       if (nsFd !== null) fs.closeSync(nsFd);
       const code = errnoName(err);
@@ -135,7 +136,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
         netns: this.netns,
         link: name,
       });
-      const m = msgs.find((x) => x.kind === 'link');
+      const m = msgs.map(parseLinkMsg).find((x) => x !== undefined);
       return m && toLink(m);
     } catch (err) {
       if (err instanceof LinkNotFoundError) return undefined;
@@ -148,7 +149,7 @@ export class RtNetlinkHandle implements NetlinkHandle {
       op: 'linkList',
       netns: this.netns,
     });
-    return msgs.filter((m) => m.kind === 'link').map(toLink);
+    return msgs.map(parseLinkMsg).flatMap((m) => (m ? [toLink(m)] : []));
   }
 
   linkSetUp(name: string): Promise<void> {
@@ -214,16 +215,13 @@ export class RtNetlinkHandle implements NetlinkHandle {
       netns: this.netns,
     });
     const out: Addr[] = [];
-    for (const m of msgs) {
-      if (m.kind !== 'address') continue;
-      const index = m.data.index ?? 0;
-      const bytes = m.attrs.local ?? m.attrs.address;
-      if ((only !== undefined && index !== only) || !bytes || (m.data.family !== AF.INET && m.data.family !== AF.INET6)) continue;
+    for (const m of msgs.map(parseAddrMsg)) {
+      if (!m?.local || (only !== undefined && m.index !== only) || (m.family !== AF.INET && m.family !== AF.INET6)) continue;
       out.push({
-        ifname: names.get(index) ?? String(index),
-        ifindex: index,
-        family: m.data.family === AF.INET ? 4 : 6,
-        cidr: `${ipFromBytes(bytes)}/${m.data.prefixlen}`,
+        ifname: names.get(m.index) ?? String(m.index),
+        ifindex: m.index,
+        family: m.family === AF.INET ? 4 : 6,
+        cidr: `${ipFromBytes(m.local)}/${m.prefixlen}`,
       });
     }
     return out;
@@ -242,13 +240,12 @@ export class RtNetlinkHandle implements NetlinkHandle {
     const out: Route[] = [];
     for (const f of family === undefined ? ([4, 6] as const) : [family]) {
       const msgs = await this.request(RTM.GETROUTE, [rtmsg({ family: afOf(f) })], NLM_F.DUMP, { op: 'routeList', netns: this.netns });
-      for (const m of msgs) {
-        if (m.kind !== 'route' || !isUnicast(m.data.type) || m.data.family !== afOf(f)) continue;
-        const len = m.data.dstLen ?? 0;
-        const dst = len === 0 ? 'default' : formatDst({ family: f, bytes: m.attrs.dst ?? Buffer.alloc(f === 4 ? 4 : 16), len });
-        const r: Route = { dst, family: f, table: m.attrs.table ?? m.data.table ?? RT_TABLE_MAIN };
-        if (m.attrs.gateway) r.gateway = ipFromBytes(m.attrs.gateway);
-        if (m.attrs.oif !== undefined) r.dev = names.get(m.attrs.oif) ?? String(m.attrs.oif);
+      for (const m of msgs.map(parseRouteMsg)) {
+        if (!m || m.type !== RTN_UNICAST || m.family !== afOf(f)) continue;
+        const dst = m.dstLen === 0 ? 'default' : formatDst({ family: f, bytes: m.dst ?? Buffer.alloc(f === 4 ? 4 : 16), len: m.dstLen });
+        const r: Route = { dst, family: f, table: m.table };
+        if (m.gateway) r.gateway = ipFromBytes(m.gateway);
+        if (m.oif !== undefined) r.dev = names.get(m.oif) ?? String(m.oif);
         out.push(r);
       }
     }
@@ -299,20 +296,19 @@ export class RtNetlinkHandle implements NetlinkHandle {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.socket.close();
+    this.sock.close();
     if (this.nsFd !== null) fs.closeSync(this.nsFd);
   }
 
   // ---- internals ----
 
-  /** FDB/neighbor messages are built and parsed in neigh.ts (npm `netlink` does not decode AF_BRIDGE ones). */
+  /** FDB/neighbor messages are built and parsed in neigh.ts. */
   private get neighIo(): neigh.NeighIo {
     return {
       netns: this.netns,
       indexOf: (name) => this.indexOf(name),
       indexNames: () => this.indexNames(),
-      exchange: (type, body, flags, ctx) =>
-        this.enqueue(ctx, async () => (await this.sock.socket.request(type, body, { flags, timeout: REQUEST_TIMEOUT_MS }))[0]),
+      exchange: (type, body, flags, ctx) => this.request(type, body, flags, ctx),
     };
   }
 
@@ -321,8 +317,8 @@ export class RtNetlinkHandle implements NetlinkHandle {
   }
 
   /** One request/reply exchange, serialised on this socket, errors translated. */
-  private request(type: number, body: Buffer | Buffer[], flags: number, ctx: ErrContext): Promise<Msg[]> {
-    return this.enqueue(ctx, () => this.sock.request(type as never, body, { flags, timeout: REQUEST_TIMEOUT_MS }));
+  private request(type: number, body: Buffer | Buffer[], flags: number, ctx: ErrContext): Promise<RawMsg[]> {
+    return this.enqueue(ctx, () => this.sock.request(type, body, flags, REQUEST_TIMEOUT_MS));
   }
 
   /** Run one exchange after every earlier one on this socket has finished; errors translated. */
@@ -353,25 +349,18 @@ export class RtNetlinkHandle implements NetlinkHandle {
     await this.request(RTM.NEWLINK, [ifinfomsg(f), str(IFLA.IFNAME, name), ...attrs], 0, ctx);
   }
 
-  /**
-   * The ifindex of a link (every address, route and master request needs one). Reads only the ifinfomsg header
-   * of the reply: npm `netlink` would decode every attribute (IPv6 devconf arrays and all), which costs more
-   * than the kernel round trip, and connect resolves three indexes.
-   */
+  /** The ifindex of a link (every address, route and master request needs one): reads only the ifinfomsg header. */
   private async indexOf(name: string): Promise<number> {
     validateIfName(name, 'link name');
     const body = [ifinfomsg(), str(IFLA.IFNAME, name), u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS)];
-    const index = await this.enqueue({ op: 'linkGet', netns: this.netns, link: name }, async () => {
-      const [msgs] = await this.sock.socket.request(RTM.GETLINK, body, { flags: 0, timeout: REQUEST_TIMEOUT_MS });
-      const m = msgs.find((x) => x.type === RTM.NEWLINK);
-      // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; ... }
-      return m && m.data.length >= 8 ? m.data.readInt32LE(4) : undefined;
-    }).catch((err: unknown) => {
-      if (err instanceof LinkNotFoundError) return undefined;
+    const msgs = await this.request(RTM.GETLINK, body, 0, { op: 'linkGet', netns: this.netns, link: name }).catch((err: unknown) => {
+      if (err instanceof LinkNotFoundError) return [];
       throw err;
     });
-    if (index === undefined) throw new LinkNotFoundError(name, this.netns);
-    return index;
+    // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; ... }
+    const m = msgs.find((x) => x.type === RTM.NEWLINK && x.data.length >= 8);
+    if (!m) throw new LinkNotFoundError(name, this.netns);
+    return m.data.readInt32LE(4);
   }
 
   private async indexNames(): Promise<Map<number, string>> {
@@ -433,22 +422,10 @@ export class RtNetlinkHandle implements NetlinkHandle {
   }
 }
 
-function isUnicast(t: unknown): boolean {
-  return t === RTN_UNICAST || t === 'UNICAST';
-}
-
-function toLink(m: Msg): Link {
-  if (m.kind !== 'link') throw new InternalError(`expected a link message, got ${m.kind}`);
-  const l: Link = {
-    index: m.data.index ?? 0,
-    name: m.attrs.ifname ?? '',
-    mtu: m.attrs.mtu ?? 0,
-    mac: m.attrs.address ? formatMac(m.attrs.address) : '',
-    up: Boolean(m.data.flags?.up),
-  };
-  const kind = linkKindOf(m.attrs.linkinfo);
-  if (kind !== undefined) l.kind = kind;
-  if (m.attrs.master) l.masterIndex = m.attrs.master;
-  if (m.attrs.ifalias) l.alias = m.attrs.ifalias;
+function toLink(m: LinkMsg): Link {
+  const l: Link = { index: m.index, name: m.name, mtu: m.mtu, mac: m.address ? formatMac(m.address) : '', up: (m.flags & IFF_UP) !== 0 };
+  if (m.kind !== undefined) l.kind = m.kind;
+  if (m.master) l.masterIndex = m.master;
+  if (m.alias) l.alias = m.alias;
   return l;
 }

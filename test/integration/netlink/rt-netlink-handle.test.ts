@@ -92,6 +92,40 @@ describe('RtNetlinkHandle and RealNetnsOps on the kernel (root)', function () {
       assert.equal(fds(), fdsBefore);
     });
 
+    it('reads dumps that span many kernel messages: 300 links, their addresses and routes made by iproute2', async () => {
+      const n = `${PREFIX}-dump`;
+      await ops.create(n);
+      const batch = [];
+      for (let i = 0; i < 300; i++) {
+        batch.push(`link add d${i} type bridge`, `link set d${i} up`, `addr add 10.77.${i >> 8}.${i & 255}/32 dev d${i}`);
+        batch.push(`route add 10.78.${i >> 8}.${i & 255}/32 dev d${i}`);
+      }
+      execFileSync('ip', ['-netns', n, '-batch', '-'], { input: batch.join('\n') + '\n' });
+      const h = ops.openHandle(n);
+      try {
+        const links = await h.linkList();
+        assert.equal(links.filter((l) => /^d\d+$/.test(l.name) && l.kind === 'bridge' && l.up).length, 300);
+        const addrs = (await h.addrList()).filter((a) => a.family === 4 && a.ifname !== 'lo');
+        assert.equal(addrs.length, 300);
+        assert.deepEqual(
+          addrs.find((a) => a.ifname === 'd299'),
+          { ifname: 'd299', ifindex: links.find((l) => l.name === 'd299')!.index, family: 4, cidr: '10.77.1.43/32' },
+        );
+        const routes = (await h.routeList(4)).filter((r) => r.dst.startsWith('10.78.'));
+        assert.equal(routes.length, 300);
+        assert.deepEqual(
+          routes.find((r) => r.dev === 'd7'),
+          { dst: '10.78.0.7/32', family: 4, table: 254, dev: 'd7' },
+        );
+        // the socket still pairs requests and replies after the dumps
+        assert.equal((await h.linkByName('d150'))?.name, 'd150');
+        await assert.rejects(h.linkDel('nonexistent0'), /nonexistent0/);
+      } finally {
+        h.close();
+        await ops.delete(n);
+      }
+    });
+
     it('rolls back the netns file when it cannot be made', async () => {
       const n = `${PREFIX}-dup`;
       await ops.create(n);
