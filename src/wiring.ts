@@ -183,6 +183,7 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
     clock,
     newId: newObjectId,
     hostCpus: os.cpus().length,
+    hostName: hostName ?? '',
     log,
   };
   return {

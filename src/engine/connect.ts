@@ -22,6 +22,18 @@ export interface ConnectOptions {
   ifname?: string;
   /** host ports to publish to the endpoint (see publish-spec.ts) */
   publish?: PortRequest[];
+  /** more DNS names of the sandbox on this network (cnm daemon's DNS answers them with the endpoint's addresses) */
+  aliases?: string[];
+}
+
+/** A DNS label sequence: letters, digits, "-", "_" (Docker allows it in names), dots between labels. */
+function validateAliases(aliases: string[]): string[] {
+  for (const a of aliases) {
+    if (a.length > 253 || !/^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*$/.test(a)) {
+      throw new InvalidArgumentError(`alias ${JSON.stringify(a)} is not a DNS name: use letters, digits, "-", "_" and "." (labels of at most 63)`);
+    }
+  }
+  return [...new Set(aliases)];
 }
 
 function checkRequestedIp(pool: PoolRecord | undefined, ip: string | undefined, flag: string, family: 4 | 6): void {
@@ -67,6 +79,7 @@ async function requestAddress(deps: EngineDeps, undo: UndoStack, pool: PoolRecor
 
 export async function connect(deps: EngineDeps, network: string, sandbox: string, opts: ConnectOptions = {}): Promise<EndpointRecord> {
   const mac = opts.mac === undefined ? undefined : validateMac(opts.mac);
+  const aliases = validateAliases(opts.aliases ?? []);
   if (opts.ifname !== undefined) validateIfName(opts.ifname, '--ifname');
   const [net, sb] = [await findNetwork(deps.store, network), await findSandbox(deps.store, sandbox)];
   ready(net, `network ${network}`);
@@ -93,6 +106,7 @@ export async function connect(deps: EngineDeps, network: string, sandbox: string
     hostIfname: hostVethName(id),
     defaultRoute: false,
     ...(published.length > 0 ? { published } : {}),
+    ...(aliases.length > 0 ? { aliases } : {}),
   };
   return UndoStack.run(async (undo) => {
     await claimPair(deps, net, sb, ep);

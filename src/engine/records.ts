@@ -56,6 +56,8 @@ export interface EndpointRecord {
   defaultRoute: boolean;
   /** host ports published to this endpoint (`cnm connect --publish`), resolved to concrete ports */
   published?: PortBinding[];
+  /** DNS names of the sandbox on this network besides its own name (`cnm connect --alias`, `cnm run --network-alias`) */
+  aliases?: string[];
 }
 
 export const keys = {

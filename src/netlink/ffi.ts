@@ -1,5 +1,5 @@
 /**
- * libc calls Node does not offer (setns, unshare, mount, umount2, gettid), through koffi.
+ * libc calls Node does not offer (setns, unshare, mount, umount2, gettid, mknod, setxattr), through koffi.
  * Loaded lazily on first use so that importing the kernel layer never needs libc bindings or root.
  * Every wrapper is synchronous and throws SyscallError carrying the errno name.
  */
@@ -31,6 +31,8 @@ interface Libc {
   mount: KoffiFunction;
   umount2: KoffiFunction;
   gettid: KoffiFunction;
+  mknod: KoffiFunction;
+  setxattr: KoffiFunction;
   names: Map<number, string>;
 }
 
@@ -72,6 +74,8 @@ function load(): Libc {
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
     gettid: lib.func('int gettid()'),
+    mknod: lib.func('int mknod(const char *path, unsigned int mode, unsigned long dev)'),
+    setxattr: lib.func('int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     names,
   };
   return libc;
@@ -107,4 +111,18 @@ export function umount2(target: string, flags: number): void {
 
 export function gettid(): number {
   return load().gettid() as number;
+}
+
+const S_IFCHR = 0o020000;
+
+/** An overlayfs whiteout: a character device 0/0 (hides the name in the layers below). */
+export function mknodWhiteout(path: string): void {
+  const l = load();
+  check(l, l.mknod(path, S_IFCHR, 0), 'mknod', path);
+}
+
+export function setxattr(path: string, name: string, value: string): void {
+  const l = load();
+  const buf = Buffer.from(value, 'utf8');
+  check(l, l.setxattr(path, name, buf, buf.length, 0), 'setxattr', `${path} ${name}`);
 }

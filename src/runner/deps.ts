@@ -10,9 +10,11 @@ export interface SandboxProvider {
   sandboxCreate(name: string): Promise<unknown>;
   /** Disconnects every endpoint, deletes the netns and the record. */
   sandboxRemove(name: string): Promise<void>;
-  connect(network: string, sandbox: string, opts?: { ip?: string }): Promise<{ address?: string }>;
+  connect(network: string, sandbox: string, opts?: { ip?: string; aliases?: string[] }): Promise<{ address?: string; addressV6?: string }>;
   /** Rejects with NotFoundError for an unknown network. */
   networkInspect(nameOrId: string): Promise<{ name: string }>;
+  /** Rejects with ConflictError when the name is taken. */
+  networkCreate(input: { name: string; options?: Record<string, string> }): Promise<unknown>;
 }
 
 export interface RunnerDeps {
@@ -25,6 +27,8 @@ export interface RunnerDeps {
   newId: () => string;
   /** host CPUs, the ceiling of --cpus */
   hostCpus: number;
+  /** this host's name in the store (empty on a single host): where a local daemon advertises its DNS */
+  hostName: string;
   log: Logger;
 }
 

@@ -19,6 +19,10 @@ export interface InitSpec {
   workdir: string;
   env: string[];
   command: string[];
+  /** dir holding the container's hosts, hostname and resolv.conf, bind-mounted over /etc's */
+  etcDir?: string;
+  /** numeric UID:GID */
+  user?: string;
 }
 
 /**
@@ -46,6 +50,8 @@ export function initArgs(s: InitSpec): string[] {
   for (const c of s.cgroupProcs) a.push('--cgroup', c);
   a.push('--hostname', s.hostname, '--workdir', s.workdir, '--status-file', s.paths.statusFile);
   for (const e of s.env) a.push('--env', e);
+  if (s.etcDir) a.push('--etc', s.etcDir);
+  if (s.user) a.push('--user', s.user);
   return [...a, '--', ...s.command];
 }
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { InvalidArgumentError } from '../core/errors';
+import { parseIp } from '../core/ip';
 import { validateObjectName } from '../core/names';
 import { parsePublishSpec } from '../engine/publish-spec';
 import type { PortRequest } from '../firewall';
@@ -25,11 +26,43 @@ export interface RawRunOptions {
   rm?: boolean;
   detach?: boolean;
   keep?: boolean;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  networkAlias?: string[];
+  image?: string;
+  entrypoint?: string;
+  user?: string;
+}
+
+/** The default network, made on first use like docker0: bridge device and network both named cnm0. */
+export const DEFAULT_NETWORK = 'cnm0';
+
+/**
+ * Docker's --net: cnm networks (none given: the default network), `none` (only lo), `host` (the host's netns), or
+ * `container:NAME` (another running container's netns).
+ */
+export type NetworkMode =
+  { kind: 'networks'; networks: string[]; isDefault: boolean } | { kind: 'none' } | { kind: 'host' } | { kind: 'container'; container: string };
+
+/** What goes into the container's /etc/resolv.conf and /etc/hosts beyond what cnm derives. */
+export interface EtcOptions {
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  /** [name, ip] in the order given */
+  extraHosts: [string, string][];
 }
 
 export interface RunSpec {
   name: string;
+  netMode: NetworkMode;
+  /** the cnm networks to connect, in order (empty unless netMode is 'networks') */
   networks: string[];
+  /** extra DNS names of the container on each of its networks */
+  aliases: string[];
+  etc: EtcOptions;
   ip?: string;
   /** published on the first --network's endpoint (same syntax as `cnm connect --publish`) */
   publish: PortRequest[];
@@ -38,12 +71,18 @@ export interface RunSpec {
   /** absolute paths, lowest first */
   layers: string[];
   rootfsTar?: string;
+  /** a `docker save` archive or OCI image layout; its config gives the defaults of env, command, workdir, user */
+  image?: string;
+  entrypoint?: string[];
+  user?: string;
   env: string[];
-  workdir: string;
+  /** undefined: the image's WorkingDir, else / */
+  workdir?: string;
   autoRemove: boolean;
   detach: boolean;
   /** keep the upper dir after the container exits (removed by `cnm rm`) */
   keep: boolean;
+  /** may be empty with an image (its Entrypoint and Cmd then) */
   command: string[];
 }
 
@@ -99,9 +138,9 @@ export function validateContainerName(name: string): string {
 }
 
 /** RFC 1123 host name: labels of letters, digits and '-', dots between, at most 64 characters (the kernel's limit). */
-export function validateHostname(h: string): string {
+export function validateHostname(h: string, flag = '--hostname'): string {
   if (h.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h)) {
-    throw new InvalidArgumentError(`--hostname ${JSON.stringify(h)} is not a host name: use letters, digits, "-" and ".", at most 64 characters`);
+    throw new InvalidArgumentError(`${flag} ${JSON.stringify(h)} is not a host name: use letters, digits, "-" and ".", at most 64 characters`);
   }
   return h;
 }
@@ -139,28 +178,110 @@ function absoluteDir(flag: string, p: string): string {
   return path.posix.normalize(p);
 }
 
+/** Split --network values into a mode; the special names cannot be combined with anything else. */
+export function parseNetworkMode(values: string[]): NetworkMode {
+  if (values.length === 0) return { kind: 'networks', networks: [DEFAULT_NETWORK], isDefault: true };
+  const special = values.filter((v) => v === 'none' || v === 'host' || v.startsWith('container:'));
+  if (special.length > 0 && values.length > 1) {
+    throw new InvalidArgumentError(`--network ${special[0]} cannot be combined with other networks (got ${values.join(', ')})`);
+  }
+  const v = values[0];
+  if (v === 'none') return { kind: 'none' };
+  if (v === 'host') return { kind: 'host' };
+  if (v.startsWith('container:')) return { kind: 'container', container: validateContainerName(v.slice('container:'.length)) };
+  for (const n of values) validateObjectName(n, 'network');
+  if (new Set(values).size !== values.length) throw new InvalidArgumentError(`--network is given twice for the same network: ${values.join(', ')}`);
+  return { kind: 'networks', networks: values, isDefault: false };
+}
+
+/** --add-host NAME:IP (IPv6 addresses contain ":", so the name ends at the first one; Docker also takes NAME=IP). */
+export function parseAddHost(value: string): [string, string] {
+  const i = value.search(/[:=]/);
+  const name = i < 0 ? '' : value.slice(0, i);
+  const ip = i < 0 ? '' : value.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name) || parseIpOrUndefined(ip) === undefined) {
+    throw new InvalidArgumentError(`--add-host ${JSON.stringify(value)} is not NAME:IP (e.g. db:10.0.0.5 or db:fd00::5)`);
+  }
+  return [name, ip];
+}
+
+function parseIpOrUndefined(ip: string): string | undefined {
+  try {
+    return parseIp(ip, 'address').address;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseEtc(raw: RawRunOptions): EtcOptions {
+  const dns = raw.dns ?? [];
+  for (const d of dns) if (parseIpOrUndefined(d) === undefined) throw new InvalidArgumentError(`--dns ${JSON.stringify(d)} is not an IP address`);
+  const dnsSearch = raw.dnsSearch ?? [];
+  for (const d of dnsSearch) {
+    if (d !== '.' && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(d))
+      throw new InvalidArgumentError(`--dns-search ${JSON.stringify(d)} is not a domain name`);
+  }
+  const dnsOptions = raw.dnsOption ?? [];
+  for (const o of dnsOptions)
+    if (!/^[a-z0-9-]+(:\d+)?$/.test(o)) throw new InvalidArgumentError(`--dns-option ${JSON.stringify(o)} is not a resolv.conf option (e.g. ndots:2, edns0)`);
+  return { dns, dnsSearch, dnsOptions, extraHosts: (raw.addHost ?? []).map(parseAddHost) };
+}
+
+/** --user NAME|UID[:GROUP|GID]: names are looked up in the container's /etc/passwd and /etc/group. */
+export function validateUser(u: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(u)) {
+    throw new InvalidArgumentError(`--user ${JSON.stringify(u)} is not NAME|UID[:GROUP|GID]`);
+  }
+  return u;
+}
+
 /** Every check that needs no disk and no store; `defaultName` is used when --name is absent. */
 export function parseRunOptions(raw: RawRunOptions, command: string[], env: { hostCpus: number; defaultName: string }): RunSpec {
-  if (command.length === 0 || command[0] === '') throw new InvalidArgumentError('a command is required: cnm run [OPTIONS] -- CMD [ARG...]');
-  const name = validateContainerName(raw.name ?? env.defaultName);
-  const networks = raw.network ?? [];
-  for (const n of networks) validateObjectName(n, 'network');
-  if (new Set(networks).size !== networks.length) throw new InvalidArgumentError(`--network is given twice for the same network: ${networks.join(', ')}`);
-  if ((raw.publish ?? []).length > 0 && networks.length === 0) {
-    throw new InvalidArgumentError(`--publish ${raw.publish!.join(', ')} needs a --network: a container without one has only lo`);
+  const image = raw.image === undefined ? undefined : path.resolve(raw.image);
+  if (image === undefined && (command.length === 0 || command[0] === '')) {
+    throw new InvalidArgumentError('a command is required: cnm run [OPTIONS] -- CMD [ARG...] (or --image FILE, whose Cmd is the default)');
   }
-  if (raw.ip !== undefined && networks.length !== 1) {
-    throw new InvalidArgumentError(`--ip ${raw.ip} needs exactly one --network (got ${networks.length})`);
+  if (command[0] === '') throw new InvalidArgumentError('the command must not be an empty string');
+  const name = validateContainerName(raw.name ?? env.defaultName);
+  const netMode = parseNetworkMode(raw.network ?? []);
+  const networks = netMode.kind === 'networks' ? netMode.networks : [];
+  if ((raw.publish ?? []).length > 0 && networks.length === 0) {
+    throw new InvalidArgumentError(
+      `--publish ${raw.publish!.join(', ')} needs a cnm network: a container on --network ${(raw.network ?? [])[0]} has none of its own`,
+    );
+  }
+  const named = (raw.network ?? []).length;
+  if (raw.ip !== undefined && (netMode.kind !== 'networks' || netMode.isDefault || networks.length !== 1)) {
+    throw new InvalidArgumentError(
+      `--ip ${raw.ip} needs exactly one --network naming a cnm network (got ${named}); like Docker, the default network takes no --ip`,
+    );
+  }
+  const aliases = raw.networkAlias ?? [];
+  for (const a of aliases) validateHostname(a, '--network-alias');
+  if (aliases.length > 0 && networks.length === 0)
+    throw new InvalidArgumentError(`--network-alias needs a cnm network (got --network ${(raw.network ?? [])[0]})`);
+  const joinsOther = netMode.kind === 'container' || netMode.kind === 'host';
+  if (joinsOther && raw.hostname !== undefined) {
+    throw new InvalidArgumentError(`--hostname cannot be set with --network ${(raw.network ?? [])[0]}: the container uses that network's host name`);
+  }
+  const etc = parseEtc(raw);
+  if (joinsOther && (etc.dns.length || etc.dnsSearch.length || etc.dnsOptions.length || etc.extraHosts.length)) {
+    throw new InvalidArgumentError(
+      `--dns, --dns-search, --dns-option and --add-host cannot be set with --network ${(raw.network ?? [])[0]}: its /etc files are used`,
+    );
   }
   const layers = (raw.layer ?? []).map((l) => validateLayerPath(l));
   const rootfsTar = raw.rootfsTar === undefined ? undefined : path.resolve(raw.rootfsTar);
-  if (layers.length === 0 && rootfsTar === undefined) {
-    throw new InvalidArgumentError('a root file system is required: give --layer DIR (repeatable, lowest first) or --rootfs-tar FILE');
+  if (layers.length === 0 && rootfsTar === undefined && image === undefined) {
+    throw new InvalidArgumentError('a root file system is required: give --image FILE, --layer DIR (repeatable, lowest first) or --rootfs-tar FILE');
   }
   if (raw.rm && raw.keep) throw new InvalidArgumentError('--rm and --keep contradict each other: --rm removes the container and its upper dir');
   return {
     name,
+    netMode,
     networks,
+    aliases,
+    etc,
     ip: raw.ip,
     publish: (raw.publish ?? []).map(parsePublishSpec),
     hostname: validateHostname(raw.hostname ?? defaultHostname(name)),
@@ -171,8 +292,11 @@ export function parseRunOptions(raw: RawRunOptions, command: string[], env: { ho
     },
     layers,
     rootfsTar,
+    image,
+    entrypoint: raw.entrypoint === undefined ? undefined : raw.entrypoint === '' ? [] : [raw.entrypoint],
+    user: raw.user === undefined ? undefined : validateUser(raw.user),
     env: validateEnv(raw.env ?? []),
-    workdir: absoluteDir('--workdir', raw.workdir ?? '/'),
+    workdir: raw.workdir === undefined ? undefined : absoluteDir('--workdir', raw.workdir),
     autoRemove: !!raw.rm,
     detach: !!raw.detach,
     keep: !!raw.keep,

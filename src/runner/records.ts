@@ -4,7 +4,7 @@
  * the same exited container never both tear it down.
  */
 import { ConflictError, NotFoundError } from '../core/errors';
-import type { Owner } from '../engine/records';
+import type { Owner } from '../core/owner';
 import { getJson, listJson, type Store } from '../core/store';
 
 export const CONTAINERS_PREFIX = 'containers/';
@@ -23,8 +23,20 @@ export interface ContainerRecord {
   owner?: Owner;
   createdAt: string;
   command: string[];
-  sandbox: string;
-  networks: { network: string; address?: string }[];
+  /** the sandbox this container owns (removed with it); none with --network host or container:NAME */
+  sandbox?: string;
+  /** the network mode (records written before modes existed have a sandbox and are 'networks' or 'none') */
+  netMode?: 'networks' | 'none' | 'host' | 'container';
+  /** --network container:NAME: the container whose netns this one runs in */
+  joined?: string;
+  /** the netns (a sandbox name under /run/netns) the container runs in: its own sandbox or the joined one's; none: the host's */
+  netns?: string;
+  networks: { network: string; address?: string; addressV6?: string }[];
+  hostname?: string;
+  /** --network-alias: more DNS names on every network it is connected to */
+  aliases?: string[];
+  /** --add-host lines, kept to rebuild /etc/hosts when the container is connected to another network */
+  extraHosts?: [string, string][];
   dir: string;
   cgroup?: { version: 1 | 2; dirs: string[] };
   detached: boolean;

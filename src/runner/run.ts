@@ -6,11 +6,19 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { UndoStack } from '../core/undo';
-import { sandboxNameOf, type RunnerDeps } from './deps';
+import os from 'node:os';
+import { ConflictError } from '../core/errors';
+import { dnsServerFor } from '../engine/dns-advert';
+import { ensureDefaultNetwork } from './default-network';
+import { monitorAlive, sandboxNameOf, type RunnerDeps } from './deps';
+import { HOST_RESOLV_CONF, hostResolvConf, resolvConfText, writeEtcFiles, type EtcFiles } from './etc-files';
+import { addressesOf, containerHosts, etcDirOf } from './container-network';
+import { loadImage } from './image';
+import { resolveProcess, type ProcessSpec } from './process-spec';
 import { startInit, type InitSpec, type StartedInit } from './init-process';
 import type { RunSpec } from './options';
 import { validateLayerPath } from './options';
-import { claimContainer, deleteContainer, putContainer, type ContainerRecord } from './records';
+import { claimContainer, deleteContainer, getContainer, putContainer, type ContainerRecord } from './records';
 import { checkLayers, containerPaths, layerFromTar, makeContainerDir, removeContainerDir, type ContainerPaths } from './rootfs';
 import { finishExited, teardownRuntime } from './teardown';
 
@@ -24,28 +32,65 @@ interface Prepared {
   paths: ContainerPaths;
   layers: string[];
   cgroupProcs: string[];
+  /** the container's command line, env, workdir and user after the image's defaults */
+  process: ProcessSpec;
+  etcDir: string;
 }
 
-/** Checks that need the disk and the store but create nothing. */
-async function preflight(deps: RunnerDeps, spec: RunSpec): Promise<string[]> {
+interface Preflight {
+  layers: string[];
+  process: ProcessSpec;
+  /** --network container:NAME: that running container */
+  joined?: ContainerRecord;
+}
+
+/** Checks that need the disk and the store; only the default network (kept, like docker0) and image layers (cached) are made. */
+async function preflight(deps: RunnerDeps, spec: RunSpec): Promise<Preflight> {
   checkLayers(spec.layers);
   validateLayerPath(containerPaths(deps.stateDir, spec.name).dir, '--state-dir');
+  if (spec.netMode.kind === 'networks' && spec.netMode.isDefault) await ensureDefaultNetwork(deps.sandboxes);
   for (const n of spec.networks) await deps.sandboxes.networkInspect(n);
-  return spec.rootfsTar ? [await layerFromTar(deps.stateDir, spec.rootfsTar), ...spec.layers] : spec.layers;
+  const joined = spec.netMode.kind === 'container' ? await runningContainer(deps, spec.netMode.container) : undefined;
+  const image = spec.image === undefined ? undefined : await loadImage(deps.stateDir, spec.image);
+  const below = spec.rootfsTar ? [await layerFromTar(deps.stateDir, spec.rootfsTar)] : [];
+  const layers = [...(image?.layers ?? []), ...below, ...spec.layers];
+  return { layers, joined, process: resolveProcess(spec, image?.config, layers) };
+}
+
+/** The container `name`, which must be running: another container joins its netns. */
+async function runningContainer(deps: RunnerDeps, name: string): Promise<ContainerRecord> {
+  const { value } = await getContainer(deps.store, name);
+  if (value.status !== 'running' || !monitorAlive(value)) {
+    throw new ConflictError(`container ${name} is not running (${value.status}): --network container:${name} joins a running container's network`);
+  }
+  return value;
+}
+
+/** Network mode fields of the record: who owns which netns. */
+function netFields(spec: RunSpec, joined: ContainerRecord | undefined): Pick<ContainerRecord, 'netMode' | 'sandbox' | 'netns' | 'joined'> {
+  const mode = spec.netMode.kind;
+  if (mode === 'host') return { netMode: mode };
+  if (mode === 'container') return { netMode: mode, joined: joined!.name, ...(joined!.netns === undefined ? {} : { netns: joined!.netns }) };
+  const sandbox = sandboxNameOf(spec.name);
+  return { netMode: mode, sandbox, netns: sandbox };
 }
 
 async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promise<Prepared> {
-  const layers = await preflight(deps, spec);
+  const pre = await preflight(deps, spec);
   const paths = containerPaths(deps.stateDir, spec.name);
+  const hostname = spec.netMode.kind === 'host' ? os.hostname() : (pre.joined?.hostname ?? spec.hostname);
   let rec: ContainerRecord = {
     name: spec.name,
     id: deps.newId(),
     status: 'creating',
     owner: deps.owner.self(),
     createdAt: deps.clock().toISOString(),
-    command: spec.command,
-    sandbox: sandboxNameOf(spec.name),
+    command: pre.process.command,
+    ...netFields(spec, pre.joined),
     networks: [],
+    hostname,
+    ...(spec.aliases.length > 0 ? { aliases: spec.aliases } : {}),
+    ...(spec.etc.extraHosts.length > 0 ? { extraHosts: spec.etc.extraHosts } : {}),
     dir: paths.dir,
     detached: spec.detach,
     autoRemove: spec.autoRemove,
@@ -56,32 +101,58 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
   undo.push('remove container record', () => deleteContainer(deps.store, spec.name));
   makeContainerDir(paths);
   undo.push('remove container dir', () => removeContainerDir(paths));
-  await deps.sandboxes.sandboxCreate(rec.sandbox);
-  undo.push(`remove sandbox ${rec.sandbox}`, () => deps.sandboxes.sandboxRemove(rec.sandbox));
-  for (const [i, network] of spec.networks.entries()) {
-    const ep = await deps.sandboxes.connect(network, rec.sandbox, {
-      ...(spec.ip === undefined ? {} : { ip: spec.ip }),
-      ...(i === 0 && spec.publish.length > 0 ? { publish: spec.publish } : {}),
-    });
-    rec.networks.push({ network, address: ep.address });
+  if (rec.sandbox !== undefined) {
+    const sandbox = rec.sandbox;
+    await deps.sandboxes.sandboxCreate(sandbox);
+    undo.push(`remove sandbox ${sandbox}`, () => deps.sandboxes.sandboxRemove(sandbox));
+    for (const [i, network] of spec.networks.entries()) {
+      const ep = await deps.sandboxes.connect(network, sandbox, {
+        ...(spec.ip === undefined ? {} : { ip: spec.ip }),
+        ...(i === 0 && spec.publish.length > 0 ? { publish: spec.publish } : {}),
+        aliases: [spec.name, ...spec.aliases],
+      });
+      rec.networks.push({ network, ...addressesOf(ep) });
+    }
   }
+  const etcDir = pre.joined ? etcDirOf(pre.joined.dir) : etcDirOf(paths.dir);
+  if (!pre.joined) writeEtcFiles(etcDir, await etcFilesFor(deps, spec, rec));
   const cgroup = deps.cgroups.create(spec.name, spec.limits);
   undo.push('remove cgroups', () => deps.cgroups.remove(cgroup));
   rec = { ...rec, cgroup };
   await putContainer(deps.store, rec);
-  return { rec, paths, layers, cgroupProcs: deps.cgroups.procsFiles(cgroup) };
+  return { rec, paths, layers: pre.layers, cgroupProcs: deps.cgroups.procsFiles(cgroup), process: pre.process, etcDir };
 }
 
-function initSpec(spec: RunSpec, p: Prepared): InitSpec {
+/** The three /etc files of a container with its own netns (or the host's, with --network host). */
+async function etcFilesFor(deps: RunnerDeps, spec: RunSpec, rec: ContainerRecord): Promise<EtcFiles> {
+  if (spec.netMode.kind === 'host') {
+    const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
+    return { hosts: read('/etc/hosts'), hostname: `${rec.hostname}\n`, resolvConf: read(HOST_RESOLV_CONF) };
+  }
+  const first = spec.networks[0];
+  const dns = first === undefined ? undefined : await dnsServerFor(deps.store, deps.owner, deps.hostName, first);
+  if (first !== undefined && dns === undefined) {
+    deps.log.warn(`no cnm daemon answers DNS on network ${first}: containers there reach each other by address only (start \`cnm daemon\` for names)`);
+  }
   return {
-    netns: `/run/netns/${p.rec.sandbox}`,
+    hosts: containerHosts(rec),
+    hostname: `${rec.hostname}\n`,
+    resolvConf: resolvConfText(hostResolvConf(), spec.etc, dns),
+  };
+}
+
+function initSpec(p: Prepared): InitSpec {
+  return {
+    ...(p.rec.netns === undefined ? {} : { netns: `/run/netns/${p.rec.netns}` }),
     layers: p.layers,
     paths: p.paths,
     cgroupProcs: p.cgroupProcs,
-    hostname: spec.hostname,
-    workdir: spec.workdir,
-    env: spec.env,
-    command: spec.command,
+    hostname: p.rec.hostname ?? p.rec.name,
+    workdir: p.process.workdir,
+    env: p.process.env,
+    command: p.process.command,
+    etcDir: p.etcDir,
+    ...(p.process.user === undefined ? {} : { user: p.process.user }),
   };
 }
 
@@ -90,7 +161,7 @@ async function start(deps: RunnerDeps, spec: RunSpec, p: Prepared, io: RunIo, si
   const logFd = spec.detach ? fs.openSync(p.paths.log, 'a', 0o600) : undefined;
   let started: StartedInit;
   try {
-    started = await startInit(initSpec(spec, p), logFd === undefined ? { detached: false } : { detached: true, logFd }, (c) => signals?.attach(c));
+    started = await startInit(initSpec(p), logFd === undefined ? { detached: false } : { detached: true, logFd }, (c) => signals?.attach(c));
   } finally {
     if (logFd !== undefined) fs.closeSync(logFd);
   }

@@ -16,6 +16,7 @@ export interface ExitInfo {
 
 /** Kill what is left, then remove the cgroup(s), the sandbox (with its endpoints) and, unless kept, the upper dir. */
 export async function teardownRuntime(deps: RunnerDeps, rec: ContainerRecord): Promise<ExitInfo> {
+  await stopDependents(deps, rec);
   const paths = containerPaths(deps.stateDir, rec.name);
   let oomKilled = false;
   if (rec.cgroup) {
@@ -25,12 +26,23 @@ export async function teardownRuntime(deps: RunnerDeps, rec: ContainerRecord): P
     await deps.cgroups.remove(set);
   }
   try {
-    await deps.sandboxes.sandboxRemove(rec.sandbox);
+    if (rec.sandbox !== undefined) await deps.sandboxes.sandboxRemove(rec.sandbox);
   } catch (err) {
     if (!(isCnmError(err) && err.kind === 'not-found')) throw err;
   }
   if (!rec.keep || rec.autoRemove) removeOverlayDirs(paths);
   return { exitCode: readExitStatus(paths), oomKilled };
+}
+
+/**
+ * Containers that joined this one's netns (--network container:NAME) live as long as it does, as in Docker: their
+ * processes are killed first; their monitors then exit and their own teardown (foreground run, or the next ps/gc for
+ * a detached one) removes them.
+ */
+async function stopDependents(deps: RunnerDeps, rec: ContainerRecord): Promise<void> {
+  for (const { value: dep } of await listContainers(deps.store)) {
+    if (dep.joined === rec.name && dep.status === 'running' && dep.cgroup) deps.cgroups.killAll(dep.cgroup);
+  }
 }
 
 /** After the runtime is gone: keep an 'exited' record (and the log) or, with --rm, drop everything. */

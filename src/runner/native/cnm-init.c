@@ -8,8 +8,9 @@
  *   monitor (host PID ns, host mount ns): joins the sandbox netns, unshares the PID ns, forks, forwards signals to
  *     the child, writes the child's status to --status-file and exits with it (128+signal when killed).
  *   child (PID 1 of the new PID ns): joins the cgroups, unshares mount/UTS/IPC, mounts the overlay rootfs, /proc,
- *     /sys (read-only) and a minimal /dev, sets the hostname, pivot_root()s into the rootfs, detaches the old root,
- *     chdir()s to the workdir, sets the environment and execs the command.
+ *     /sys (read-only) and a minimal /dev, bind-mounts the container's /etc/hosts, /etc/hostname and
+ *     /etc/resolv.conf (--etc DIR), sets the hostname, pivot_root()s into the rootfs, detaches the old root,
+ *     drops to --user UID:GID, chdir()s to the workdir, sets the environment and execs the command.
  *
  * The monitor keeps the host mount ns, so the overlay and every other mount exist only in the child's private mount
  * ns and vanish with it: nothing can be left mounted on the host.
@@ -22,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,7 +41,7 @@
 #define MAX_ITEMS 256
 
 struct spec {
-  const char *netns, *upper, *work, *rootfs, *hostname, *workdir, *status_file;
+  const char *netns, *upper, *work, *rootfs, *hostname, *workdir, *status_file, *etc_dir, *user;
   const char *layers[MAX_ITEMS];
   int nlayers;
   const char *cgroups[MAX_ITEMS];
@@ -90,6 +92,8 @@ static void parse(int argc, char **argv, struct spec *s) {
     else if (strcmp(a, "--hostname") == 0) s->hostname = v;
     else if (strcmp(a, "--workdir") == 0) s->workdir = v;
     else if (strcmp(a, "--status-file") == 0) s->status_file = v;
+    else if (strcmp(a, "--etc") == 0) s->etc_dir = v;
+    else if (strcmp(a, "--user") == 0) s->user = v;
     else die_usage("unknown option", a);
   }
   if (i >= argc) die_usage("missing command after --", NULL);
@@ -159,6 +163,40 @@ static void setup_dev(const char *root) {
   }
 }
 
+/*
+ * The container's /etc files, made by cnm in its own dir, bind-mounted over the image's: a missing file (or /etc) is
+ * created in the overlay's upper dir, and a symlink there is replaced first (a bind mount would follow it, and an
+ * absolute link resolves on the host). The layers are never written.
+ */
+static void bind_etc(const struct spec *s) {
+  static const char *files[] = {"hosts", "hostname", "resolv.conf"};
+  char etc[4200], src[4096], dst[4300];
+  struct stat st;
+  PATHF(etc, "%s/etc", s->rootfs);
+  if (lstat(etc, &st) == 0 && !S_ISDIR(st.st_mode)) fail(125, "/etc in the container's root file system is not a directory");
+  mkdir_p(etc, 0755);
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    PATHF(src, "%s/%s", s->etc_dir, files[i]);
+    if (access(src, F_OK) != 0) continue;
+    PATHF(dst, "%s/%s", etc, files[i]);
+    if (lstat(dst, &st) == 0 && !S_ISREG(st.st_mode) && unlink(dst) < 0) fail(125, "replace /etc/%s: %s", files[i], strerror(errno));
+    int fd = open(dst, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) fail(125, "create /etc/%s: %s", files[i], strerror(errno));
+    close(fd);
+    do_mount(src, dst, NULL, MS_BIND, NULL);
+  }
+}
+
+/* --user UID:GID, numeric (cnm resolves names from the container's /etc/passwd): no supplementary groups. */
+static void drop_to_user(const char *user) {
+  unsigned long uid, gid;
+  char rest;
+  if (sscanf(user, "%lu:%lu%c", &uid, &gid, &rest) != 2) fail(125, "--user %s is not UID:GID", user);
+  if (setgroups(0, NULL) < 0) fail(125, "setgroups: %s", strerror(errno));
+  if (setgid((gid_t)gid) < 0) fail(125, "setgid %lu: %s", gid, strerror(errno));
+  if (setuid((uid_t)uid) < 0) fail(125, "setuid %lu: %s", uid, strerror(errno));
+}
+
 static void setup_rootfs(const struct spec *s) {
   /* lowerdir lists the top layer first; the CLI gives layers lowest first. */
   char opts[16384];
@@ -179,6 +217,7 @@ static void setup_rootfs(const struct spec *s) {
   mkdir_p(path, 0555);
   do_mount("sysfs", path, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
   setup_dev(s->rootfs);
+  if (s->etc_dir) bind_etc(s);
 }
 
 /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached right away (runc's trick). */
@@ -213,6 +252,7 @@ static void child_main(const struct spec *s, const sigset_t *orig) {
   enter_rootfs(s->rootfs);
   const char *wd = s->workdir ? s->workdir : "/";
   mkdir_p(wd, 0755);
+  if (s->user) drop_to_user(s->user);
   if (chdir(wd) < 0) fail(125, "chdir %s: %s", wd, strerror(errno));
   set_env(s);
   sigprocmask(SIG_SETMASK, orig, NULL);

@@ -42,9 +42,18 @@ describe('cnm run: bad input is a clear error and leaves nothing behind (real ke
     await fails(['-d', '--layer', t.layer.dir, '--', '/bin/nope'], 127, /exec: "\/bin\/nope": executable file not found/);
   });
 
-  it('a bad --publish, or one without a --network, before anything is made', async () => {
+  it('a bad --publish, or one on --network none, before anything is made', async () => {
     await fails(['--layer', t.layer.dir, '--network', 'n1', '-p', '99999', '--', 'true'], 2, /--publish "99999"/);
-    await fails(['--layer', t.layer.dir, '-p', '8080:80', '--', 'true'], 2, /needs a --network/);
+    await fails(['--layer', t.layer.dir, '--network', 'none', '-p', '8080:80', '--', 'true'], 2, /needs a cnm network/);
+  });
+
+  it('--network container:NAME of a container that does not exist or is not running', async () => {
+    await fails(['--layer', t.layer.dir, '--network', `container:${t.p}nope`, '--', 'true'], 1, new RegExp(`container "${t.p}nope" not found`));
+    await t.env.ok('run', '--name', `${t.p}done`, '--layer', t.layer.dir, '--', 'true');
+    const r = await t.env.cnm('run', '--name', `${t.p}x`, '--layer', t.layer.dir, '--network', `container:${t.p}done`, '--', 'true');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`container ${t.p}done is not running \\(exited\\)`));
+    await t.env.ok('rm', `${t.p}done`);
   });
 
   it('a name already in use, and the first container is untouched', async () => {

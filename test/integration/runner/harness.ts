@@ -9,7 +9,14 @@ import { waitFor as waitUntil } from '../../helpers/wait';
 
 /** the bundled CLI, as users run it (scripts/setup.sh builds it) */
 export const CNM = path.join(__dirname, '../../../cnm.js');
-// cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test
+// cnm runs here with --no-firewall: these tests share the machine's netns, and the firewall is not what they test.
+// For the same reason a `run` without --network gets `--network none`: the default network would make a cnm0 bridge
+// in the machine's netns (network-modes.test.ts runs cnm in a netns that plays the host for that).
+function args(a: string[]): string[] {
+  return a[0] === 'run' && !a.some((x) => x === '--network' || x.startsWith('--network=')) && a.includes('--')
+    ? ['run', '--network', 'none', ...a.slice(1)]
+    : a;
+}
 
 export interface Result {
   code: number;
@@ -26,9 +33,9 @@ export function requireRootAndInit(ctx: Mocha.Context): void {
 export class RunnerEnv {
   readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnm-rt-'));
 
-  cnm(...args: string[]): Promise<Result> {
+  cnm(...argv: string[]): Promise<Result> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args(argv)], { timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
@@ -41,8 +48,8 @@ export class RunnerEnv {
     return r.stdout;
   }
 
-  spawn(...args: string[]): ChildProcess {
-    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(...argv: string[]): ChildProcess {
+    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args(argv)], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   async containers(): Promise<{ name: string; status: string; exitCode?: number; oomKilled?: boolean; pid?: number }[]> {

@@ -11,26 +11,18 @@ describe('cnm run: isolation and limits (real kernel)', function () {
   const run = (...args: string[]) => t.env.cnm('run', '--layer', t.layer.dir, ...args);
 
   it('writes land in the upper dir and leave the layer unchanged on disk; a second container sees the layer', async () => {
-    const before = fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8');
-    const r = await run(
-      '--name',
-      `${t.p}a`,
-      '--keep',
-      '--',
-      'sh',
-      '-c',
-      'echo new > /etc/added && echo changed > /etc/hostname && rm /bin/vi && cat /etc/hostname',
-    );
+    const before = fs.readFileSync(path.join(t.layer.dir, 'etc/group'), 'utf8');
+    const r = await run('--name', `${t.p}a`, '--keep', '--', 'sh', '-c', 'echo new > /etc/added && echo changed > /etc/group && rm /bin/vi && cat /etc/group');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'changed\n');
-    assert.equal(fs.readFileSync(path.join(t.layer.dir, 'etc/hostname'), 'utf8'), before);
+    assert.equal(fs.readFileSync(path.join(t.layer.dir, 'etc/group'), 'utf8'), before);
     assert.equal(fs.existsSync(path.join(t.layer.dir, 'etc/added')), false);
     assert.equal(fs.lstatSync(path.join(t.layer.dir, 'bin/vi')).isSymbolicLink(), true, 'a delete is a whiteout, not a delete in the layer');
     const upper = path.join(t.env.stateDir, 'containers', `${t.p}a`, 'upper');
     assert.equal(fs.readFileSync(path.join(upper, 'etc/added'), 'utf8'), 'new\n');
-    assert.equal(fs.readFileSync(path.join(upper, 'etc/hostname'), 'utf8'), 'changed\n');
+    assert.equal(fs.readFileSync(path.join(upper, 'etc/group'), 'utf8'), 'changed\n');
     assert.equal(fs.statSync(path.join(upper, 'bin/vi')).isCharacterDevice(), true, 'overlayfs whiteout');
-    const second = await run('--name', `${t.p}b`, '--rm', '--', 'sh', '-c', 'cat /etc/hostname; ls /etc/added 2>&1 || true');
+    const second = await run('--name', `${t.p}b`, '--rm', '--', 'sh', '-c', 'cat /etc/group; ls /etc/added 2>&1 || true');
     assert.equal(second.stdout.split('\n')[0], before.trim());
     assert.match(second.stdout, /No such file/);
     await t.env.ok('rm', `${t.p}a`);
@@ -41,8 +33,8 @@ describe('cnm run: isolation and limits (real kernel)', function () {
     const tar = path.join(t.env.stateDir, 'rootfs.tar');
     execFileSync('tar', ['-C', t.layer.dir, '-cf', tar, '.']);
     for (const n of ['a', 'b']) {
-      const r = await t.env.cnm('run', '--rm', '--name', `${t.p}${n}`, '--rootfs-tar', tar, '--', 'cat', '/etc/hostname');
-      assert.equal(r.stdout, 'layer\n', r.stderr);
+      const r = await t.env.cnm('run', '--rm', '--name', `${t.p}${n}`, '--rootfs-tar', tar, '--', 'cat', '/etc/group');
+      assert.equal(r.stdout, 'root:x:0:\n', r.stderr);
     }
     assert.equal(fs.readdirSync(path.join(t.env.stateDir, 'layers')).length, 1, 'one cached layer for one tar');
   });

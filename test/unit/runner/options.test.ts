@@ -42,11 +42,69 @@ describe('runner options', () => {
     for (const v of ['0', '-5', '1.5', 'x']) invalid(() => parsePidsLimit(v), /--pids-limit/);
   });
 
-  it('--publish uses the `cnm connect --publish` syntax and needs a --network', () => {
+  it('--publish uses the `cnm connect --publish` syntax and needs a cnm network (the default one will do)', () => {
     const withNet = (publish: string[]) => parseRunOptions({ layer: ['/l'], network: ['n1'], publish }, ['sh'], env);
     assert.deepEqual(withNet(['8080:80/udp']).publish, [{ proto: 'udp', hostPort: 8080, containerPort: 80 }]);
     for (const v of ['x', '70000', '80/icmp']) invalid(() => withNet([v]), /--publish/);
-    invalid(() => parseRunOptions({ layer: ['/l'], publish: ['8080:80'] }, ['sh'], env), /needs a --network/);
+    assert.equal(parseRunOptions({ layer: ['/l'], publish: ['8080:80'] }, ['sh'], env).publish.length, 1);
+    for (const mode of ['none', 'host', 'container:db']) {
+      invalid(
+        () => parseRunOptions({ layer: ['/l'], network: [mode], publish: ['8080:80'] }, ['sh'], env),
+        new RegExp(`needs a cnm network.*--network ${mode}`),
+      );
+    }
+  });
+
+  describe('--network modes', () => {
+    it('none given: the default network cnm0', () => {
+      assert.deepEqual(parse({}).netMode, { kind: 'networks', networks: ['cnm0'], isDefault: true });
+      assert.deepEqual(parse({}).networks, ['cnm0']);
+    });
+    it('named networks, none, host and container:NAME', () => {
+      assert.deepEqual(parse({ network: ['a', 'b'] }).netMode, { kind: 'networks', networks: ['a', 'b'], isDefault: false });
+      assert.deepEqual(parse({ network: ['none'] }).netMode, { kind: 'none' });
+      assert.deepEqual(parse({ network: ['none'] }).networks, []);
+      assert.deepEqual(parse({ network: ['host'] }).netMode, { kind: 'host' });
+      assert.deepEqual(parse({ network: ['container:db'] }).netMode, { kind: 'container', container: 'db' });
+    });
+    it('refuses a special mode combined with networks, a bad container name, and what the joined netns decides', () => {
+      invalid(() => parse({ network: ['host', 'a'] }), /--network host cannot be combined with other networks \(got host, a\)/);
+      invalid(() => parse({ network: ['a', 'none'] }), /--network none cannot be combined/);
+      invalid(() => parse({ network: ['container:'] }), /container name/);
+      invalid(() => parse({ network: ['container:db'], hostname: 'x' }), /--hostname cannot be set with --network container:db/);
+      invalid(() => parse({ network: ['host'], dns: ['10.0.0.1'] }), /--dns.*cannot be set with --network host/);
+      invalid(() => parse({ network: ['host'], networkAlias: ['x'] }), /--network-alias needs a cnm network/);
+    });
+  });
+
+  describe('/etc options', () => {
+    it('takes --dns, --dns-search, --dns-option and --add-host NAME:IP (IPv6 too)', () => {
+      const s = parse({
+        dns: ['10.0.0.1', 'fd00::1'],
+        dnsSearch: ['example.org'],
+        dnsOption: ['ndots:2'],
+        addHost: ['db:10.0.0.5', 'v6:fd00::5', 'x=1.2.3.4'],
+      });
+      assert.deepEqual(s.etc, {
+        dns: ['10.0.0.1', 'fd00::1'],
+        dnsSearch: ['example.org'],
+        dnsOptions: ['ndots:2'],
+        extraHosts: [
+          ['db', '10.0.0.5'],
+          ['v6', 'fd00::5'],
+          ['x', '1.2.3.4'],
+        ],
+      });
+    });
+    it('refuses bad values, naming them', () => {
+      invalid(() => parse({ dns: ['nope'] }), /--dns "nope" is not an IP address/);
+      invalid(() => parse({ dnsSearch: ['a b'] }), /--dns-search "a b"/);
+      invalid(() => parse({ dnsOption: ['x y'] }), /--dns-option "x y"/);
+      invalid(() => parse({ addHost: ['db'] }), /--add-host "db" is not NAME:IP/);
+      invalid(() => parse({ addHost: ['db:300.1.1.1'] }), /--add-host "db:300.1.1.1"/);
+      invalid(() => parse({ networkAlias: ['bad_alias!'] }), /--network-alias "bad_alias!"/);
+      invalid(() => parse({ user: 'a b' }), /--user "a b"/);
+    });
   });
 
   describe('parseRunOptions', () => {
@@ -54,16 +112,18 @@ describe('runner options', () => {
       const s = parse({});
       assert.equal(s.name, 'c-abc123');
       assert.equal(s.hostname, 'c-abc123');
-      assert.equal(s.workdir, '/');
+      assert.equal(s.workdir, undefined, "the image's WorkingDir, else /");
       assert.deepEqual(s.limits, { memoryBytes: undefined, cpus: undefined, pidsLimit: undefined });
-      assert.deepEqual(s.networks, []);
+      assert.deepEqual(s.networks, ['cnm0']);
       assert.deepEqual(s.command, ['sh']);
     });
     it('makes a host name of a name with "_" and "."', () => {
       assert.equal(parse({ name: 'web_1.a' }).hostname, 'web-1-a');
     });
-    it('requires a command and a root file system', () => {
+    it('requires a command (unless an image gives one) and a root file system', () => {
       invalid(() => parse({}, []), /a command is required/);
+      assert.deepEqual(parse({ image: '/img.tar' }, []).command, []);
+      assert.equal(parse({ image: 'img.tar' }, []).image, `${process.cwd()}/img.tar`);
       invalid(() => parseRunOptions({}, ['sh'], env), /a root file system is required/);
     });
     it('rejects layer paths that overlayfs options cannot carry', () => {
@@ -74,7 +134,10 @@ describe('runner options', () => {
       assert.deepEqual(parse({ layer: ['/base', 'rel'] }).layers, ['/base', `${process.cwd()}/rel`]);
     });
     it('--ip needs exactly one network', () => {
-      invalid(() => parse({ ip: '10.0.0.2' }), /--ip 10\.0\.0\.2 needs exactly one --network \(got 0\)/);
+      invalid(
+        () => parse({ ip: '10.0.0.2' }),
+        /--ip 10\.0\.0\.2 needs exactly one --network naming a cnm network \(got 0\); like Docker, the default network takes no --ip/,
+      );
       invalid(() => parse({ ip: '10.0.0.2', network: ['a', 'b'] }), /got 2/);
       assert.equal(parse({ ip: '10.0.0.2', network: ['a'] }).ip, '10.0.0.2');
     });
