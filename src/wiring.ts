@@ -216,6 +216,35 @@ export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLink
   underlayDev?: string;
   /** whether the daemon reconciles at start (which also rebuilds the firewall) */
   gc: boolean;
+  /** DNS on the networks' gateways (false: off); upstreams "IP[:PORT]" (none: the host's resolvers) */
+  dns?: false | { upstreams: string[] };
+}
+
+/** cnm's DNS for the daemon: names from the engine's records, the advert in the store while it serves. */
+async function startDns(w: Wiring, upstreams: string[]): Promise<{ stop(): Promise<void> }> {
+  const { DnsServer, parseUpstream } = require('./dns/server') as typeof import('./dns/server.js');
+  const { writeDnsAdvert, removeDnsAdvert } = require('./engine/dns-advert') as typeof import('./engine/dns-advert.js');
+  const bare = (cidr: string | undefined): string[] => (cidr === undefined ? [] : [cidr.replace(/\/\d+$/, '')]);
+  const host = w.hostName ?? '';
+  const server = new DnsServer({
+    log: w.log,
+    ...(upstreams.length > 0 ? { upstreams: upstreams.map(parseUpstream) } : {}),
+    source: {
+      networks: async () =>
+        (await w.engine.networkList())
+          .filter((n) => n.state === 'ready')
+          .map((n) => ({ id: n.id, name: n.name, gateways: [...bare(n.ipv4?.gateway), ...bare(n.ipv6?.gateway)] })),
+      endpoints: async (networkId) => (await w.engine.endpointList()).filter((e) => e.networkId === networkId && e.state === 'ready'),
+    },
+    onServing: (networks) => writeDnsAdvert(w.store, host, { owner: w.deps.owner.self(), networks }),
+  });
+  await server.start();
+  return {
+    stop: async () => {
+      await server.stop();
+      await removeDnsAdvert(w.store, host).catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -225,6 +254,7 @@ export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLink
 export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<DaemonBackend> {
   const w = await createWiring({ ...opts, backgroundLinkDeletion: true });
   let member: ClusterMember | undefined;
+  let dns: { stop(): Promise<void> } | undefined;
   try {
     if (w.cluster && w.hostName) {
       const { joinCluster } = require('./cluster/membership') as typeof import('./cluster/membership.js');
@@ -243,7 +273,9 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
     }
     // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart
     if (!opts.gc) await w.firewall?.trySync('rebuild the firewall at daemon start');
+    if (opts.dns !== false) dns = await startDns(w, opts.dns?.upstreams ?? []);
   } catch (err) {
+    await member?.leave().catch(() => undefined);
     await w.close();
     throw err;
   }
@@ -253,6 +285,7 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
     mutex: new KeyedMutex(),
     gc: () => w.engine.gc(),
     close: async () => {
+      await dns?.stop();
       await member?.leave();
       await w.close();
     },

@@ -25,6 +25,8 @@ export interface DaemonSetup {
   hostName?: string;
   underlayIp?: string;
   underlayDev?: string;
+  /** false: --no-dns; else the --dns-upstream values (none: the host's resolvers) */
+  dns: false | { upstreams: string[] };
 }
 
 export interface CliContext {

@@ -59,6 +59,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
           underlayIp: setup.underlayIp,
           underlayDev: setup.underlayDev,
           gc: setup.gc,
+          dns: setup.dns,
         });
       return { logger, openBackend };
     },

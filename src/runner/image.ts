@@ -212,18 +212,19 @@ export async function loadImage(stateDir: string, image: string): Promise<Image>
     const has = (f: string): boolean => fs.existsSync(path.join(root, f));
     if (!has('manifest.json') && !has('index.json')) throw bad(image, 'not a `docker save` archive or OCI image layout: it has no manifest.json or index.json');
     const { config, layers } = has('manifest.json') ? fromDockerManifest(image, root) : fromOciLayout(image, root);
-    const dirs: string[] = [];
+    // every layer present and of the digest the image names before any is extracted
+    const todo: { file: string; label: string; gzip: boolean; dest: string }[] = [];
     for (const l of layers) {
       const file = inside(image, root, l.file);
       if (!fs.existsSync(file)) throw bad(image, `layer ${l.file} named by the manifest is missing`);
       const dest = path.join(stateDir, 'layers', l.digest.slice('sha256:'.length));
-      if (!fs.existsSync(dest)) {
-        const actual = await sha256Of(file);
-        if (actual !== l.digest) throw bad(image, `layer ${l.file} has digest ${actual}, but the image names ${l.digest}; refused`);
-        await extractLayer(image, l.file, file, l.gzip, dest);
-      }
-      dirs.push(dest);
+      if (fs.existsSync(dest)) continue;
+      const actual = await sha256Of(file);
+      if (actual !== l.digest) throw bad(image, `layer ${l.file} has digest ${actual}, but the image names ${l.digest}; refused`);
+      todo.push({ file, label: l.file, gzip: l.gzip, dest });
     }
+    for (const l of todo) await extractLayer(image, l.label, l.file, l.gzip, l.dest);
+    const dirs = layers.map((l) => path.join(stateDir, 'layers', l.digest.slice('sha256:'.length)));
     return { layers: dirs, config: configOf(config) };
   });
 }

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../core/errors';
 import { DEFAULT_SOCKET_PATH } from '../../plugin/defaults';
 import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
+import { collect } from '../parse';
 
 interface DaemonFlags {
   socket: string;
@@ -16,6 +17,8 @@ interface DaemonFlags {
   hostName?: string;
   underlayIp?: string;
   underlayDev?: string;
+  dns: boolean;
+  dnsUpstream?: string[];
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -32,6 +35,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--host-name <name>', "this host's name in a shared --store (default: CNM_HOST_NAME, else the host name)")
     .option('--underlay-ip <ip>', 'shared --store: the address other hosts send VXLAN traffic to (default: of --underlay-dev)')
     .option('--underlay-dev <ifname>', "shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route's)")
+    .option('--no-dns', "answer no DNS on the networks' gateways (containers then reach each other by address only)")
+    .option('--dns-upstream <ip[:port]>', "where names cnm does not know are forwarded (repeatable; default: the host's /etc/resolv.conf)", collect)
     .action(async function (this: Command) {
       const g = globalsOf(this);
       const f = this.opts<DaemonFlags>();
@@ -47,6 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
         hostName: f.hostName,
         underlayIp: f.underlayIp,
         underlayDev: f.underlayDev,
+        dns: f.dns === false ? false : { upstreams: f.dnsUpstream ?? [] },
       });
       // the plugin (express, the request schemas) is loaded by this command alone
       const { runDaemon } = require('../../plugin/daemon') as typeof import('../../plugin/daemon.js');

@@ -13,9 +13,7 @@ export const CNM = path.join(__dirname, '../../../cnm.js');
 // For the same reason a `run` without --network gets `--network none`: the default network would make a cnm0 bridge
 // in the machine's netns (network-modes.test.ts runs cnm in a netns that plays the host for that).
 function args(a: string[]): string[] {
-  return a[0] === 'run' && !a.some((x) => x === '--network' || x.startsWith('--network=')) && a.includes('--')
-    ? ['run', '--network', 'none', ...a.slice(1)]
-    : a;
+  return a[0] === 'run' && !a.some((x) => x === '--network' || x.startsWith('--network=')) ? ['run', '--network', 'none', ...a.slice(1)] : a;
 }
 
 export interface Result {
@@ -33,9 +31,22 @@ export function requireRootAndInit(ctx: Mocha.Context): void {
 export class RunnerEnv {
   readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnm-rt-'));
 
+  /**
+   * `host`: run every cnm process (nsenter --net, which keeps the cgroup mounts) in that netns, which plays the host,
+   * with the firewall on and the default network allowed; else in the machine's netns, firewall off, see args().
+   */
+  constructor(private readonly host?: string) {}
+
+  private argv(a: string[]): [string, string[]] {
+    const cnm = [CNM, '--state-dir', this.stateDir];
+    if (this.host === undefined) return [process.execPath, [...cnm, '--no-firewall', ...args(a)]];
+    return ['nsenter', [`--net=/run/netns/${this.host}`, '--', process.execPath, ...cnm, ...a]];
+  }
+
   cnm(...argv: string[]): Promise<Result> {
+    const [cmd, full] = this.argv(argv);
     return new Promise((resolve) => {
-      execFile(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args(argv)], { timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(cmd, full, { timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
@@ -49,7 +60,8 @@ export class RunnerEnv {
   }
 
   spawn(...argv: string[]): ChildProcess {
-    return spawn(process.execPath, [CNM, '--state-dir', this.stateDir, '--no-firewall', ...args(argv)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, full] = this.argv(argv);
+    return spawn(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   async containers(): Promise<{ name: string; status: string; exitCode?: number; oomKilled?: boolean; pid?: number }[]> {
