@@ -101,8 +101,34 @@ export class CgroupManager {
     return set.dirs.map((d) => path.join(d, 'cgroup.procs'));
   }
 
+  /** The controllers this host offers cnm: v2 those in the root's cgroup.controllers, v1 those mounted. */
+  availableControllers(): string[] {
+    if (this.layout.version === 1) return V1_CONTROLLERS.filter((c) => this.layout.version === 1 && this.layout.mounts[c]);
+    return readOr(path.join(this.host(this.layout.mount), 'cgroup.controllers'), '')
+      .split(/\s+/)
+      .filter(Boolean);
+  }
+
+  /** A limit whose controller is missing would silently not apply: refuse it, naming what the host has. */
+  private checkControllers(limits: CgroupLimits): void {
+    const need: [keyof CgroupLimits, string, string][] = [
+      ['memoryBytes', 'memory', '--memory'],
+      ['cpus', 'cpu', '--cpus'],
+      ['pidsLimit', 'pids', '--pids-limit'],
+    ];
+    const have = this.availableControllers();
+    for (const [key, controller, flag] of need) {
+      if (limits[key] === undefined || have.includes(controller)) continue;
+      const where = this.layout.version === 2 ? `cgroup v2 at ${this.layout.mount}` : 'the mounted cgroup v1 hierarchies';
+      throw new UnsupportedError(`${flag} needs the cgroup ${controller} controller, which ${where} does not offer (it has: ${have.join(', ') || 'none'})`, {
+        hint: this.layout.version === 2 ? 'a controller bound to a v1 hierarchy is not available in v2' : undefined,
+      });
+    }
+  }
+
   /** Create the cgroup(s) and write the limits; on failure nothing is left. A leftover empty dir of that name is reused. */
   create(name: string, limits: CgroupLimits): CgroupSet {
+    this.checkControllers(limits);
     const set = this.pathsFor(name);
     const made: string[] = [];
     try {

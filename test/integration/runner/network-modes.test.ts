@@ -140,6 +140,10 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
     assert.equal(names.split('\n').slice(0, 2).join('\n'), `${p}solo\n${p}solo`);
     assert.match(names, /default via 172\.17\.0\.1 dev eth0/);
     assert.equal(fs.readFileSync(path.join(layer.dir, 'etc/hostname'), 'utf8'), 'layer\n', 'the layer is untouched');
+    // kept across runs like docker0, and repaired by gc
+    execFileSync('ip', ['-n', host, 'link', 'del', 'cnm0']);
+    assert.match(await env.ok('gc'), /re-created missing bridge cnm0/);
+    assert.ok(execFileSync('ip', ['-n', host, '-o', 'link', 'show', 'cnm0']).toString().includes('cnm0'));
   });
 
   it('two containers on the default network reach each other by name; aliases resolve; PTR names the container', async () => {

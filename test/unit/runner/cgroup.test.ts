@@ -1,3 +1,4 @@
+import { UnsupportedError } from '../../../src/core/errors';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -108,6 +109,22 @@ describe('runner cgroups', () => {
     assert.equal(read(path.join(base, 'cnm/web/memory.swap.max')), '0');
     assert.equal(read(path.join(base, 'cnm/web/cpu.max')), '50000 100000');
     assert.equal(read(path.join(base, 'cnm/web/pids.max')), '20');
+  });
+
+  it('refuses a limit whose controller the host does not offer, naming it and what there is; makes nothing', () => {
+    const base = path.join(root, 'sys/fs/cgroup');
+    fs.mkdirSync(base, { recursive: true });
+    fs.writeFileSync(path.join(base, 'cgroup.controllers'), 'hugetlb\n');
+    const cg = new CgroupManager({ fsRoot: root, mountsText: V2_MOUNTS });
+    assert.throws(
+      () => cg.create('web', { memoryBytes: 64 << 20 }),
+      (e: unknown) =>
+        e instanceof UnsupportedError &&
+        /--memory needs the cgroup memory controller, which cgroup v2 at \/sys\/fs\/cgroup does not offer \(it has: hugetlb\)/.test(e.message),
+    );
+    assert.throws(() => cg.create('web', { pidsLimit: 5 }), /--pids-limit needs the cgroup pids controller/);
+    assert.equal(fs.existsSync(path.join(base, 'cnm/web')), false);
+    assert.deepEqual(cg.create('web', {}).dirs, [path.join(base, 'cnm/web')], 'no limits: no controller needed');
   });
 
   it('reports an OOM kill from memory.oom_control (v1) and memory.events (v2)', () => {
