@@ -235,6 +235,11 @@ async function startDns(w: Wiring, upstreams: string[]): Promise<{ stop(): Promi
           .filter((n) => n.state === 'ready')
           .map((n) => ({ id: n.id, name: n.name, gateways: [...bare(n.ipv4?.gateway), ...bare(n.ipv6?.gateway)] })),
       endpoints: async (networkId) => (await w.engine.endpointList()).filter((e) => e.networkId === networkId && e.state === 'ready'),
+      upstreamsFor: async (sandbox) => {
+        const { listContainers } = require('./runner/records') as typeof import('./runner/records.js');
+        const rec = (await listContainers(w.store)).find((c) => c.value.sandbox === sandbox)?.value;
+        return rec?.dns?.map((d) => parseUpstream(d));
+      },
     },
     onServing: (networks) => writeDnsAdvert(w.store, host, { owner: w.deps.owner.self(), networks }),
   });

@@ -14,6 +14,8 @@ export interface DnsEndpoint {
 }
 
 export interface NameRecord {
+  /** the endpoint's sandbox (the first one's, for a name shared by several) */
+  sandbox: string;
   /** the first name: the container's name for containers (their first alias), else the sandbox name */
   primary: string;
   v4: string[];
@@ -25,12 +27,13 @@ const key = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 export class NameTable {
   private readonly byName = new Map<string, NameRecord>();
-  private readonly byAddress = new Map<string, string>();
+  private readonly byAddress = new Map<string, { name: string; sandbox: string }>();
 
   constructor(endpoints: DnsEndpoint[]) {
     for (const ep of endpoints) {
       const names = [...(ep.aliases ?? []), ep.sandbox];
       const rec: NameRecord = {
+        sandbox: ep.sandbox,
         primary: names[0],
         v4: ep.address ? [bare(ep.address)] : [],
         v6: ep.addressV6 ? [bare(ep.addressV6)] : [],
@@ -38,9 +41,9 @@ export class NameTable {
       for (const n of names) {
         // one name on two endpoints (an alias shared by replicas) answers with every address, like Docker's round robin
         const had = this.byName.get(key(n));
-        this.byName.set(key(n), had ? { primary: had.primary, v4: [...had.v4, ...rec.v4], v6: [...had.v6, ...rec.v6] } : rec);
+        this.byName.set(key(n), had ? { ...had, v4: [...had.v4, ...rec.v4], v6: [...had.v6, ...rec.v6] } : rec);
       }
-      for (const a of [...rec.v4, ...rec.v6]) this.byAddress.set(a, rec.primary);
+      for (const a of [...rec.v4, ...rec.v6]) this.byAddress.set(a, { name: rec.primary, sandbox: ep.sandbox });
     }
   }
 
@@ -50,12 +53,17 @@ export class NameTable {
 
   /** The name of the endpoint holding `ip`, if one does. */
   nameOf(ip: string): string | undefined {
-    return this.byAddress.get(canonicalIp(ip));
+    return this.byAddress.get(canonicalIp(ip))?.name;
+  }
+
+  /** The sandbox of the endpoint holding `ip` (an asker), or undefined: not an endpoint of this network. */
+  sandboxOf(ip: string): string | undefined {
+    return this.byAddress.get(canonicalIp(ip.replace(/^::ffff:/, '')))?.sandbox;
   }
 
   /** Whether `ip` is an endpoint of this network (only those are answered). */
   has(ip: string): boolean {
-    return this.byAddress.has(canonicalIp(ip.replace(/^::ffff:/, '')));
+    return this.sandboxOf(ip) !== undefined;
   }
 }
 

@@ -4,8 +4,9 @@
  * - A/AAAA for the sandboxes and containers on that network by name and alias, PTR for their addresses;
  * - a name is answered only to askers that are endpoints of that same network: a container on another network (or
  *   any other host) gets REFUSED, so isolation between networks holds for names too, and cnm is no open resolver;
- * - everything else is forwarded to the host's resolvers (its /etc/resolv.conf, loopback ones too: the daemon runs
- *   in the host's netns) or to --dns-upstream, and their answer relayed as it came;
+ * - everything else is forwarded to the asker's own upstreams (`cnm run --dns`, as Docker's embedded DNS and
+ *   aardvark-dns do), else to --dns-upstream, else to the host's resolvers (its /etc/resolv.conf, loopback ones too:
+ *   the daemon runs in the host's netns), and their answer relayed as it came;
  * - answers are built from the store at query time (TTL 0), so a connect or disconnect shows in the next query.
  * Listeners follow the networks: `sync()` (every second) opens them for new networks and closes them for removed ones.
  */
@@ -30,6 +31,8 @@ export interface DnsNetwork {
 export interface DnsSource {
   networks(): Promise<DnsNetwork[]>;
   endpoints(networkId: string): Promise<DnsEndpoint[]>;
+  /** the upstreams a sandbox asked for (a container's --dns); undefined or empty: the daemon's */
+  upstreamsFor?(sandbox: string): Promise<Upstream[] | undefined>;
 }
 
 export interface Upstream {
@@ -228,10 +231,12 @@ export class DnsServer {
       this.o.log.warn({ err: (err as Error).message }, 'dns: cannot read endpoints');
       return this.reply(q, RCODE.SERVFAIL, []);
     }
-    if (!table.has(asker)) return this.reply(q, RCODE.REFUSED, []);
+    const sandbox = table.sandboxOf(asker);
+    if (sandbox === undefined) return this.reply(q, RCODE.REFUSED, []);
     const local = this.local(table, question.name, question.type);
     if (local) return this.reply(q, RCODE.NOERROR, local, true);
-    return (await this.forward(msg, via)) ?? this.reply(q, RCODE.SERVFAIL, []);
+    const own = await this.o.source.upstreamsFor?.(sandbox).catch(() => undefined);
+    return (await this.forward(msg, via, own?.length ? own : this.upstreams())) ?? this.reply(q, RCODE.SERVFAIL, []);
   }
 
   /** Answers for a name this network knows (possibly none: the name exists, not that type); undefined: not ours. */
@@ -265,9 +270,9 @@ export class DnsServer {
   }
 
   /** Relay the query to each upstream in turn until one answers. */
-  private async forward(msg: Buffer, via: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  private async forward(msg: Buffer, via: 'udp' | 'tcp', upstreams: Upstream[]): Promise<Buffer | undefined> {
     const own = new Set([...this.listeners.values()].map((l) => l.address));
-    for (const u of this.upstreams()) {
+    for (const u of upstreams) {
       if (own.has(u.host) && u.port === this.port) continue; // never to ourselves
       const reply = await (via === 'udp' ? this.forwardUdp(msg, u) : this.forwardTcp(msg, u)).catch(() => undefined);
       if (reply) return reply;

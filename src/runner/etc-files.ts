@@ -2,7 +2,8 @@
  * A container's /etc/hosts, /etc/hostname and /etc/resolv.conf, made in its own dir (`<dir>/etc`) and bind-mounted
  * by cnm-init: the layers stay untouched. Built as Docker builds them:
  * - hosts: the localhost lines, the --add-host lines, then each of the container's addresses with its host name;
- * - resolv.conf: cnm's DNS (the daemon answering on the network's gateway) when one serves the first network, else
+ * - resolv.conf: cnm's DNS (the daemon answering on the network's gateway, which forwards to --dns) when one serves
+ *   the first network, else
  *   the host's nameservers without loopback ones (a loopback resolver of the host is unreachable from the
  *   container's netns; when none is left, Docker's defaults), the host's search and options; --dns, --dns-search,
  *   --dns-option replace those parts.
@@ -66,8 +67,9 @@ export function hostResolvConf(read: (file: string) => string | undefined = read
   return { ...conf, nameservers: usable.length > 0 ? usable : DEFAULT_NAMESERVERS };
 }
 
+/** With cnm's DNS, it is the only nameserver: it forwards to the container's --dns servers itself (as Docker does). */
 export function resolvConfText(host: ResolvConf, etc: EtcOptions, cnmDns: string | undefined): string {
-  const nameservers = cnmDns === undefined ? (etc.dns.length > 0 ? etc.dns : host.nameservers) : [cnmDns, ...etc.dns];
+  const nameservers = cnmDns !== undefined ? [cnmDns] : etc.dns.length > 0 ? etc.dns : host.nameservers;
   const search = etc.dnsSearch.length > 0 ? etc.dnsSearch.filter((d) => d !== '.') : host.search;
   const options = etc.dnsOptions.length > 0 ? etc.dnsOptions : host.options;
   const lines = nameservers.map((n) => `nameserver ${n}`);

@@ -37,6 +37,8 @@ export interface ContainerRecord {
   aliases?: string[];
   /** --add-host lines, kept to rebuild /etc/hosts when the container is connected to another network */
   extraHosts?: [string, string][];
+  /** --dns servers: cnm's DNS forwards this container's other names to them */
+  dns?: string[];
   dir: string;
   cgroup?: { version: 1 | 2; dirs: string[] };
   detached: boolean;

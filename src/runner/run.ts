@@ -91,6 +91,7 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
     hostname,
     ...(spec.aliases.length > 0 ? { aliases: spec.aliases } : {}),
     ...(spec.etc.extraHosts.length > 0 ? { extraHosts: spec.etc.extraHosts } : {}),
+    ...(spec.etc.dns.length > 0 ? { dns: spec.etc.dns } : {}),
     dir: paths.dir,
     detached: spec.detach,
     autoRemove: spec.autoRemove,

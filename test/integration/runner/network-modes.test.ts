@@ -15,6 +15,8 @@ const UPLINK = '198.18.91.1';
 const OUTSIDE = '198.18.91.2';
 const OUTSIDE_NAME = 'db.outside.test';
 const OUTSIDE_ADDR = '203.0.113.7';
+/** the daemon's own upstream: on the uplink's subnet but nobody there (a query to it times out inside these netns) */
+const SILENT_UPSTREAM = '198.18.91.3';
 
 /** A DNS server in `ns` answering OUTSIDE_NAME and NXDOMAIN for the rest; it counts what it was asked. */
 function fakeUpstream(ns: string): ChildProcess {
@@ -75,7 +77,7 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
   });
 
   async function startDaemon(): Promise<void> {
-    daemon = env.spawn('daemon', '--socket', path.join(env.stateDir, 'cnm.sock'), '--dns-upstream', OUTSIDE);
+    daemon = env.spawn('daemon', '--socket', path.join(env.stateDir, 'cnm.sock'), '--dns-upstream', SILENT_UPSTREAM);
     daemon.stderr!.on('data', (d) => (daemonLog += d));
     daemon.stdout!.on('data', (d) => (daemonLog += d));
     await waitFor(() => daemonLog.includes('cnm daemon listening'), 'the daemon to listen');
@@ -163,7 +165,7 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
     assert.match(ptr.stdout, new RegExp(`name = ${p}web`));
   });
 
-  it('a container on another network can neither resolve nor reach them; other names go to the upstream', async () => {
+  it("a container on another network can neither resolve nor reach them; other names go to the container's --dns upstream", async () => {
     await env.ok('network', 'create', `${p}n`, '--subnet', '10.91.0.0/24');
     await servedOn(`${p}n`);
     await detached(`${p}a`);
@@ -177,12 +179,14 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
       `${p}other`,
       '--network',
       `${p}n`,
+      '--dns',
+      OUTSIDE,
       '--',
       'sh',
       '-c',
-      `nslookup ${p}a; echo "direct: $(nslookup ${p}a 172.17.0.1 2>&1 | tr "\n" " ")"; ping -c1 -W2 ${a} >/dev/null && echo reached || echo unreachable; nslookup ${OUTSIDE_NAME}`,
+      `cat /etc/resolv.conf; nslookup ${p}a; echo "direct: $(nslookup ${p}a 172.17.0.1 2>&1 | tr "\n" " ")"; ping -c1 -W2 ${a} >/dev/null && echo reached || echo unreachable; nslookup ${OUTSIDE_NAME}`,
     );
-    assert.match(r.stdout, /nameserver|Server:\s+10\.91\.0\.1/);
+    assert.match(r.stdout, /^nameserver 10\.91\.0\.1\n(search|options|Server)/, "only cnm's DNS in resolv.conf: --dns is where it forwards");
     assert.match(r.stdout, new RegExp(`can't find ${p}a|NXDOMAIN`), r.stdout);
     assert.match(r.stdout, /direct: .*REFUSED/, `cnm0's DNS refuses askers from another network: ${r.stdout}`);
     assert.match(r.stdout, /unreachable/);
@@ -192,6 +196,9 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
       'forwarded and relayed',
     );
     assert.match(asked, new RegExp(`asked ${OUTSIDE_NAME.replace(/\./g, '\\.')}`));
+    // without --dns the daemon's (silent) upstream is used: no answer
+    const own = await run('--rm', '--name', `${p}other2`, '--network', `${p}n`, '--', 'nslookup', OUTSIDE_NAME);
+    assert.doesNotMatch(own.stdout, new RegExp(OUTSIDE_ADDR.replace(/\./g, '\\.')), own.stdout);
   });
 
   it('connect and disconnect a running container: its /etc/hosts follows, and `cnm connect --alias` resolves at once', async () => {
@@ -226,6 +233,8 @@ describe('cnm run networking: default network, DNS, modes and /etc files (real k
 
   it('--network host sees the host netns interfaces; --network none has only lo', async () => {
     const h = await runOk('--rm', '--name', `${p}h`, '--network', 'host', '--', 'sh', '-c', 'ip -o link; cat /etc/hostname');
+    const files = await runOk('--rm', '--name', `${p}hf`, '--network', 'host', '--', 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf');
+    assert.equal(files, `${fs.readFileSync('/etc/hosts', 'utf8')}---\n${fs.readFileSync('/etc/resolv.conf', 'utf8')}`, "the host's files");
     assert.match(h, /uplink/, "the netns playing the host's links");
     assert.ok(h.trim().endsWith(execFileSync('hostname').toString().trim()), "the host's name");
     const n = await runOk(

@@ -107,6 +107,49 @@ describe('cnm DNS answers', () => {
     }
   });
 
+  it("forwards an asker's other names to its own upstreams (cnm run --dns) before the daemon's", async () => {
+    const upstream = async (answer: string) => {
+      const up = dgram.createSocket('udp4');
+      up.on('message', (m, rinfo) => {
+        const q = dns.decode(m);
+        up.send(
+          dns.encode({
+            id: q.id,
+            type: 'response',
+            flags: 0x80,
+            questions: q.questions,
+            answers: [{ type: 'A', name: q.questions![0].name, ttl: 30, data: answer }],
+          }),
+          rinfo.port,
+          rinfo.address,
+        );
+      });
+      await new Promise<void>((resolve) => up.bind(0, '127.0.0.1', resolve));
+      return up;
+    };
+    const [daemonUp, ownUp] = [await upstream('192.0.2.1'), await upstream('192.0.2.2')];
+    try {
+      const s = new DnsServer({
+        source: { ...source, upstreamsFor: async (sb) => (sb === 'client' ? [{ host: '127.0.0.1', port: ownUp.address().port }] : undefined) },
+        log: silentLogger,
+        upstreams: [{ host: '127.0.0.1', port: daemonUp.address().port }],
+      });
+      assert.deepEqual(
+        (await ask(s, 'n1', '10.1.0.3', 'example.test')).answers.map((x) => x.data),
+        ['192.0.2.2'],
+        'client has its own',
+      );
+      assert.deepEqual(
+        (await ask(s, 'n1', '10.1.0.2', 'example.test')).answers.map((x) => x.data),
+        ['192.0.2.1'],
+        "web uses the daemon's",
+      );
+    } finally {
+      daemonUp.close();
+      ownUp.close();
+    }
+  });
+
   it('parses --dns-upstream and resolv.conf nameservers', () => {
     assert.deepEqual(parseUpstream('10.0.0.1'), { host: '10.0.0.1', port: 53 });
     assert.deepEqual(parseUpstream('10.0.0.1:5353'), { host: '10.0.0.1', port: 5353 });

@@ -27,10 +27,10 @@ describe('container /etc files', () => {
     assert.deepEqual(conf, { nameservers: ['192.0.2.53'], search: ['lan'], options: ['edns0'] });
   });
 
-  it("uses cnm's DNS when a daemon serves the network (then --dns after it), else --dns or the host's", () => {
+  it("uses cnm's DNS alone when a daemon serves the network (it forwards to --dns itself), else --dns or the host's", () => {
     const host = { nameservers: ['10.1.1.1'], search: ['corp'], options: ['edns0'] };
     assert.equal(resolvConfText(host, noEtc, '172.17.0.1'), 'nameserver 172.17.0.1\nsearch corp\noptions edns0\n');
-    assert.equal(resolvConfText(host, { ...noEtc, dns: ['9.9.9.9'] }, '172.17.0.1'), 'nameserver 172.17.0.1\nnameserver 9.9.9.9\nsearch corp\noptions edns0\n');
+    assert.equal(resolvConfText(host, { ...noEtc, dns: ['9.9.9.9'] }, '172.17.0.1'), 'nameserver 172.17.0.1\nsearch corp\noptions edns0\n');
     assert.equal(resolvConfText(host, noEtc, undefined), 'nameserver 10.1.1.1\nsearch corp\noptions edns0\n');
     assert.equal(
       resolvConfText(host, { ...noEtc, dns: ['9.9.9.9'], dnsSearch: ['x.org'], dnsOptions: ['ndots:3'] }, undefined),
