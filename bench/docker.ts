@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DockerHarness, e2eUnavailable, run } from '../test/helpers/docker-harness';
+import { DockerHarness, e2eUnavailable } from '../test/helpers/docker-harness';
 import { costRatio, pairedCost, pluginCallStats, summarize, table, type CallStats, type Summary } from './docker-stats';
 
 interface Args {
@@ -79,7 +79,7 @@ async function timed(h: DockerHarness, args: string[]): Promise<number> {
 
 /** A subnet 10.22x.R.0/24 unused on the host (never 10.230+, which the e2e tests use). */
 async function freeSubnets(h: DockerHarness, count: number): Promise<string[]> {
-  const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
+  const routes = (await h.exec('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
   const out: string[] = [];
   const base = randomBytes(1)[0];
   for (let i = 0; out.length < count && i < 256; i++) {

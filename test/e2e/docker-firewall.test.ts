@@ -3,20 +3,20 @@
  * place; test/helpers/docker-harness.ts `dockerIptables`), cnm's firewall still gives Docker containers on cnm
  * networks masquerade, internal networks, icc=false, isolation between networks and published ports.
  *
- * "The outside world" is a netns this test makes, joined to the host netns by a veth with a /30 of the
+ * dockerd, the plugin and their firewalls live in the harness's own netns, which plays the host (h.exec runs a
+ * command there). "The outside world" is a netns this test makes, joined to it by a veth with a /30 of the
  * benchmark range 198.18.0.0/15 and a route back to the containers' subnets; no traffic goes anywhere else.
  * Containers use busybox nc and ping as clients; servers are test/integration/firewall/peer-tool.js (answers
  * with the peer address it saw), run by the host's node, bind-mounted read-only into the container.
- * dockerd leaves its chains behind, so the host firewall (every nft table, iptables-save, ip6tables-save) and
- * the forwarding sysctls are snapshotted first and restored exactly in after(), which also checks that.
+ * The machine's own firewall (every nft table, iptables-save, ip6tables-save) and forwarding sysctls are
+ * snapshotted first and must be exactly as before at the end: nothing of this test may reach them.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
-import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
+import { firewallDiff, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
 import { waitFor } from '../helpers/wait';
 
 const PEER_DIR = path.resolve(__dirname, '../integration/firewall');
@@ -45,9 +45,8 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
   const subnet = (i: number) => `10.${R}.${i}.0/24`;
   const gatewayOf = (i: number) => `10.${R}.${i}.1`;
   const hostPort = 18700 + (n % 200) * 2;
-  const saved = { snap: undefined as FirewallSnapshot | undefined, cnmTable: false };
+  const saved = { snap: undefined as FirewallSnapshot | undefined };
   const procs: ChildProcess[] = [];
-  const servers: Server[] = [];
   let h: DockerHarness | undefined;
   let nsMade = false;
   const nets = { masq: '', noMasq: '', internal: '', noIcc: '' };
@@ -56,12 +55,14 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
     const why = e2eUnavailable();
     if (why) this.skip();
     saved.snap = await snapshotFirewall();
-    saved.cnmTable = saved.snap.tables.has('inet cnm');
+    h = DockerHarness.prepare({ dockerIptables: true, pluginEnv: { CNM_FIREWALL: 'on' } });
+    await h.ensureNetns();
+    const engine = h.netns;
     await ipOk('netns', 'add', outNs);
     nsMade = true;
-    await ipOk('link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs);
-    await ipOk('addr', 'add', `${HOST_SIDE}/30`, 'dev', hostVeth);
-    await ipOk('link', 'set', hostVeth, 'up');
+    await ipOk('-n', engine, 'link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs);
+    await ipOk('-n', engine, 'addr', 'add', `${HOST_SIDE}/30`, 'dev', hostVeth);
+    await ipOk('-n', engine, 'link', 'set', hostVeth, 'up');
     await ipOk('-n', outNs, 'link', 'set', 'lo', 'up');
     await ipOk('-n', outNs, 'addr', 'add', `${OUTSIDE}/30`, 'dev', 'eth0');
     await ipOk('-n', outNs, 'link', 'set', 'eth0', 'up');
@@ -69,8 +70,8 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
     await ipOk('-n', outNs, 'route', 'add', `10.${R}.0.0/16`, 'via', HOST_SIDE);
     await serveOutside('tcp', 7000);
 
-    h = await DockerHarness.start({ dockerIptables: true, pluginEnv: { CNM_FIREWALL: 'on' } });
-    const filter = (await run('iptables-save', ['-t', 'filter'])).stdout;
+    await h.boot();
+    const filter = (await h.exec('iptables-save', ['-t', 'filter'])).stdout;
     assert.match(filter, /^:FORWARD DROP/m, "dockerd's FORWARD policy DROP is in place");
     assert.match(filter, /^-A FORWARD -j DOCKER-USER$/m, 'and its DOCKER-USER chain');
     const create = async (name: string, i: number, ...opts: string[]) => {
@@ -106,19 +107,23 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
       }
     };
     for (const p of procs.splice(0)) await step('stop a peer server', () => kill(p));
-    for (const s of servers.splice(0)) await step('close a host server', () => new Promise((r) => s.close(() => r())));
-    if (h) await step('stop the harness', () => h!.stop());
-    if (h && saved.snap) {
-      await step('cnm removed its own rules', async () => {
-        assert.doesNotMatch((await run('iptables-save', [])).stdout, /CNM-FORWARD/);
-        if (!saved.cnmTable) assert.doesNotMatch((await run('nft', ['list', 'tables'])).stdout, /inet cnm/);
+    if (h) {
+      // the networks first, then look: cnm removes its table and chain with its last network
+      await step('remove the containers and networks', async () => {
+        const ids = (await h!.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+        if (ids.length) await h!.docker(['rm', '-f', ...ids]);
+        for (const net of Object.values(nets).filter(Boolean)) await h!.dockerOk(['network', 'rm', net]);
       });
+      await step('cnm removed its own rules', async () => {
+        assert.doesNotMatch((await h!.exec('iptables-save', [])).stdout, /CNM-FORWARD/);
+        assert.doesNotMatch((await h!.exec('nft', ['list', 'tables'])).stdout, /inet cnm/);
+      });
+      await step('stop the harness', () => h!.stop());
     }
     if (nsMade) await step('delete the outside netns', async () => void (await ipOk('netns', 'del', outNs)));
     if (saved.snap) {
       const snap = saved.snap;
-      await step('restore the host firewall', () => restoreFirewall(snap));
-      await step('the host firewall is as before', async () => assert.deepEqual(await firewallDiff(snap), []));
+      await step("the machine's firewall and sysctls are untouched", async () => assert.deepEqual(await firewallDiff(snap), []));
     }
     if (errors.length > 0) throw new Error(`cleanup: ${errors.join('; ')}`);
   });
@@ -131,8 +136,14 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
   }
 
   /** peer-tool server in the outside netns; resolves once bound. */
-  async function serveOutside(proto: 'tcp' | 'udp', port: number): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', outNs, process.execPath, PEER, 'serve', proto, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  function serveOutside(proto: 'tcp' | 'udp', port: number): Promise<void> {
+    return serveIn(outNs, proto, port);
+  }
+
+  /** peer-tool server in netns `ns` (nsenter --net: the host's mounts); resolves once bound. */
+  async function serveIn(ns: string, proto: 'tcp' | 'udp', port: number, bindIp?: string): Promise<void> {
+    const argv = [process.execPath, PEER, 'serve', proto, String(port), ...(bindIp ? [bindIp] : [])];
+    const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     procs.push(child);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve());
@@ -143,7 +154,7 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
   /** What a peer-tool server at ip:port saw as our address, asked from the outside netns or the host; null if nothing answered. */
   async function ask(from: 'outside' | 'host', proto: 'tcp' | 'udp', ip: string, port: number, timeoutMs = 2000): Promise<string | null> {
     const cmd = [process.execPath, PEER, 'ask', proto, ip, String(port), String(timeoutMs)];
-    const r = from === 'host' ? await run(cmd[0], cmd.slice(1)) : await run('ip', ['netns', 'exec', outNs, ...cmd]);
+    const r = from === 'host' ? await h!.exec(cmd[0], cmd.slice(1)) : await run('ip', ['netns', 'exec', outNs, ...cmd]);
     return r.code === 0 ? r.stdout.trim() : null;
   }
 
@@ -198,9 +209,7 @@ describe("e2e: cnm firewall for Docker containers next to dockerd's own iptables
 
   it('enable_icc=false blocks container to container but not container to gateway; icc on allows it', async () => {
     const gw = gatewayOf(4);
-    const server = createServer((s) => s.end(`${s.remoteAddress}\n`));
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(7102, gw, () => r()));
+    await serveIn(h!.netns, 'tcp', 7102, gw);
     const a = await container(nets.noIcc);
     const b = await container(nets.noIcc);
     assert.equal(await nc(a, b.ip, 7100), null);

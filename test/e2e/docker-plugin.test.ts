@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { StoreIpam } from '../../src/ipam/allocator';
 import { openStore } from '../../src/store/sqlite-store';
-import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
-import { firewallDiff, restoreFirewall, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
+import { DockerHarness, e2eUnavailable } from '../helpers/docker-harness';
+import { firewallDiff, snapshotFirewall, type FirewallSnapshot } from '../helpers/host-firewall';
 import { waitFor } from '../helpers/wait';
 
 describe('e2e: cnm as a Docker network + IPAM plugin', function () {
@@ -20,8 +20,8 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
   // no leading zero: the IPv6 prefixes built from it are compared as text with Docker's canonical output
   const uniq = (0x1000 + (randomBytes(2).readUInt16BE(0) % 0xf000)).toString(16);
 
-  // The plugin runs with its firewall on, as users run it: it turns IP forwarding on (and, like Docker, leaves
-  // it on). The host's firewall and sysctls are put back afterwards; everything else must be gone already.
+  // The plugin runs with its firewall on, as users run it, in the harness's netns: it turns IP forwarding on
+  // there. The machine's own firewall and sysctls must be exactly as before at the end.
   let hostFirewall: FirewallSnapshot | undefined;
   before(async function () {
     const why = e2eUnavailable();
@@ -30,11 +30,14 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
     h = await DockerHarness.start();
   });
   after(async () => {
-    await h?.stop();
-    if (!hostFirewall) return;
-    const left = (await firewallDiff(hostFirewall)).filter((d) => !d.startsWith('/proc/sys/'));
-    await restoreFirewall(hostFirewall);
-    assert.deepEqual(left, [], 'the plugin removed its nft table and iptables chain with its last network');
+    let rules = '';
+    if (h) {
+      // every network is gone (afterEach): cnm has removed its nft table and iptables chain with the last one
+      rules = `${(await h.exec('nft', ['list', 'tables'])).stdout}${(await h.exec('iptables-save', [])).stdout}`;
+      await h.stop();
+    }
+    assert.doesNotMatch(rules, /inet cnm|CNM-FORWARD/, 'the plugin removed its nft table and iptables chain with its last network');
+    if (hostFirewall) assert.deepEqual(await firewallDiff(hostFirewall), [], "the machine's firewall and sysctls are untouched");
   });
   afterEach(async () => {
     if (!h) return;
@@ -70,7 +73,7 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
   }
 
   async function links(): Promise<{ ifname: string; master?: string; linkinfo?: { info_kind?: string } }[]> {
-    return JSON.parse((await run('ip', ['-j', '-d', 'link', 'show'])).stdout);
+    return JSON.parse((await h.exec('ip', ['-j', '-d', 'link', 'show'])).stdout);
   }
 
   async function poolsInState(): Promise<string[]> {
@@ -246,7 +249,10 @@ describe('e2e: cnm as a Docker network + IPAM plugin', function () {
     const a = await runDetached(name);
     const ports = (await links()).filter((l) => l.master === bridge).map((l) => l.ifname);
     assert.equal(ports.length, 1);
-    assert.ok(existsSync(`/sys/class/net/${bridge}`));
+    assert.ok(
+      (await links()).some((l) => l.ifname === bridge),
+      `bridge ${bridge} in the engine's netns`,
+    );
     await h.dockerOk(['rm', '-f', a]);
     created.containers = created.containers.filter((c) => c !== a);
     await h.dockerOk(['network', 'rm', name]);

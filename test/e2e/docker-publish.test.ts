@@ -1,36 +1,32 @@
 /**
  * `docker run -p` on a cnm network against a real dockerd (test/helpers/docker-harness.ts, dockerd with
- * --iptables=false): the plugin's firewall publishes the port in the host's `inet cnm` nft table. This test
- * changes the host firewall while it runs; it removes its networks (the table goes with the last one) and
- * restores net.ipv4.ip_forward. Traffic goes only from the host to its own loopback and to the test's bridge.
+ * --iptables=false): the plugin's firewall publishes the port in the `inet cnm` nft table of the engine's netns,
+ * which plays the host; HTTP requests are made from there (h.exec). Traffic goes only to that netns's loopback
+ * and to the test's bridge.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { get, request } from 'node:http';
-import { DockerHarness, e2eUnavailable, run } from '../helpers/docker-harness';
+import { request } from 'node:http';
+import { DockerHarness, e2eUnavailable } from '../helpers/docker-harness';
 import { waitFor } from '../helpers/wait';
 
-const FORWARD = '/proc/sys/net/ipv4/ip_forward';
-
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = get({ host, port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(`ERR:${e.code ?? e.message}`));
+/** GET http://host:port/ from inside the engine's netns: the body, or "ERR:<code>". */
+const GET = `
+  const [host, port] = process.argv.slice(1);
+  const req = require('http').get({ host, port: Number(port), path: '/', timeout: 3000 }, (res) => {
+    let body = '';
+    res.on('data', (d) => (body += d));
+    res.on('end', () => process.stdout.write(body));
   });
-}
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => process.stdout.write('ERR:' + (e.code || e.message)));`;
 
 const eventually = (what: string, fn: () => Promise<boolean>): Promise<void> => waitFor(what, fn, { timeoutMs: 10_000, intervalMs: 200 });
 
 describe('e2e: published ports of Docker containers on a cnm network', function () {
   this.timeout(300_000);
   let h: DockerHarness;
-  let forwardingBefore: string | undefined;
+  const httpGet = async (host: string, port: number): Promise<string> => (await h.exec(process.execPath, ['-e', GET, host, String(port)])).stdout;
   const uniq = randomBytes(2).toString('hex');
   const subnet = `10.249.${parseInt(uniq, 16) % 250}.0/24`;
   const gateway = subnet.replace(/0\/24$/, '1');
@@ -40,9 +36,7 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
 
   before(async function () {
     if (e2eUnavailable()) this.skip();
-    forwardingBefore = readFileSync(FORWARD, 'utf8').trim();
-    process.env.CNM_FIREWALL = 'on'; // the plugin child inherits it, whatever the caller's environment says
-    h = await DockerHarness.start();
+    h = await DockerHarness.start({ pluginEnv: { CNM_FIREWALL: 'on' } });
     net = `${h.name}-pub`;
     await h.dockerOk(['network', 'create', '-d', h.name, '--ipam-driver', h.name, '--subnet', subnet, '-o', `com.docker.network.bridge.name=cp${uniq}`, net]);
   });
@@ -50,12 +44,10 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
     if (h) {
       if (containers.length) await h.docker(['rm', '-f', ...containers]);
       await h.docker(['network', 'rm', net]);
-      const table = await run('nft', ['list', 'table', 'inet', 'cnm']);
+      const tables = await h.exec('nft', ['list', 'tables']);
       await h.stop();
-      // the table goes with the host's last cnm network; other cnm runs on this host may still have theirs
-      assert.doesNotMatch(table.stdout, new RegExp(`cp${uniq}`), 'no rule of the removed network is left');
+      assert.doesNotMatch(tables.stdout, /inet cnm/, 'the table goes with the last cnm network');
     }
-    if (forwardingBefore !== undefined) writeFileSync(FORWARD, forwardingBefore);
   });
 
   async function webServer(publish: string): Promise<string> {
@@ -77,13 +69,13 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
 
   it('docker run -p HOSTPORT:8080 is reachable from the host at 127.0.0.1 and at the gateway, and gone after docker rm', async () => {
     const id = await webServer(`${hostPort}:8080`);
-    const table = await run('nft', ['list', 'table', 'inet', 'cnm']);
+    const table = await h.exec('nft', ['list', 'table', 'inet', 'cnm']);
     assert.match(table.stdout, new RegExp(`tcp dport ${hostPort} dnat ip to ${subnet.split('.').slice(0, 3).join('\\.')}\\.\\d+:8080`));
     await eventually('the web server through 127.0.0.1', async () => (await httpGet('127.0.0.1', hostPort)).includes('hello-from-cnm'));
     assert.match(await httpGet(gateway, hostPort), /hello-from-cnm/);
     await h.dockerOk(['rm', '-f', id]);
     containers.splice(containers.indexOf(id), 1);
-    assert.doesNotMatch((await run('nft', ['list', 'table', 'inet', 'cnm'])).stdout, new RegExp(`dport ${hostPort} `));
+    assert.doesNotMatch((await h.exec('nft', ['list', 'table', 'inet', 'cnm'])).stdout, new RegExp(`dport ${hostPort} `));
     assert.match(await httpGet('127.0.0.1', hostPort), /^ERR:/);
   });
 
@@ -132,7 +124,7 @@ describe('e2e: published ports of Docker containers on a cnm network', function 
     ]);
     containers.push(id);
     const m = /dport (\d+) dnat ip to [\d.]+:8080 comment "ep (\w+)"/g;
-    const table = (await run('nft', ['list', 'table', 'inet', 'cnm'])).stdout;
+    const table = (await h.exec('nft', ['list', 'table', 'inet', 'cnm'])).stdout;
     const picked = [...table.matchAll(m)].map((x) => Number(x[1])).filter((p) => p >= 49153);
     assert.equal(picked.length, 1, table);
     await eventually('the -P port', async () => (await httpGet('127.0.0.1', picked[0])).includes('hello-from-cnm'));

@@ -5,13 +5,15 @@
  * so a dockerd the user already runs is never touched. Installs nothing: the test script apt-gets docker.io
  * and busybox-static.
  *
- * dockerd runs with --bridge=none (no docker0 on the host), --iptables=false, --ip-forward=false and
- * --ip-masq=false: it must not rewrite the host firewall or sysctls. cnm's own networks do not need them
+ * dockerd and the plugin run in a network namespace of their own (`netns`, entered with nsenter --net, which keeps
+ * the host's mounts and cgroups): a dockerd with --bridge=none in the host netns would delete the host's docker0,
+ * and whatever the engine and the plugin do to links, routes, sysctls and firewalls stays in that netns. Tests
+ * look there with exec(). dockerd runs with --bridge=none, --iptables=false, --ip-forward=false and
+ * --ip-masq=false all the same. cnm's own networks do not need them
  * for container-to-container and container-to-gateway traffic, which is all these tests send.
  * With `dockerIptables: true` dockerd runs as on a normal host instead (--iptables, --ip-forward, --ip-masq:
  * its DOCKER chains, and the FORWARD policy DROP, set by the harness when dockerd kept ACCEPT because forwarding
- * was already on); dockerd leaves them behind at exit, so
- * that caller must snapshot and restore the host firewall (test/helpers/host-firewall.ts).
+ * was already on) — in its netns, so the host's firewall and sysctls are not touched either way.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -86,7 +88,7 @@ export interface HarnessOptions {
   /**
    * Let dockerd manage iptables as it does by default (default false: --iptables=false --ip-forward=false
    * --ip-masq=false), with the iptables FORWARD policy DROP in place once dockerd is up. It still gets
-   * --bridge=none. The caller restores the host firewall afterwards.
+   * --bridge=none. All of it happens in the harness's netns.
    */
   dockerIptables?: boolean;
 }
@@ -99,6 +101,8 @@ export class DockerHarness {
   readonly pluginSocket: string;
   readonly stateDir: string;
   readonly image: string;
+  /** the network namespace dockerd, the plugin and every container network live in */
+  readonly netns: string;
   private readonly hostPathsBefore = new Set(HOST_PATHS.filter((p) => existsSync(p)));
   private dockerd?: ChildProcess;
   private plugin?: ChildProcess;
@@ -123,6 +127,24 @@ export class DockerHarness {
     this.pluginSocket = path.join(PLUGIN_DIR, `${this.name}.sock`);
     this.stateDir = path.join(this.dir, 'state');
     this.image = `${this.name}-busybox:latest`;
+    this.netns = this.name;
+  }
+
+  /** `cmd args` inside the engine's netns (nsenter --net: the host's mounts, so /sys/class/net is not this netns's). */
+  exec(cmd: string, args: string[], timeoutMs?: number): Promise<ExecResult> {
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, '--', cmd, ...args], timeoutMs);
+  }
+
+  /** Make the engine's netns now (boot() does it too), for a caller that wires it up before the engine starts. */
+  async ensureNetns(): Promise<void> {
+    if (existsSync(`/run/netns/${this.netns}`)) return;
+    for (const args of [
+      ['netns', 'add', this.netns],
+      ['-n', this.netns, 'link', 'set', 'lo', 'up'],
+    ]) {
+      const r = await run('ip', args);
+      if (r.code !== 0) throw new Error(`ip ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+    }
   }
 
   /** dockerd up, plugin up, image imported. On failure everything started so far is torn down. */
@@ -147,6 +169,7 @@ export class DockerHarness {
 
   /** dockerd, plugin, image; the caller calls stop() whatever happens. */
   async boot(): Promise<void> {
+    await this.ensureNetns();
     await this.startDockerd();
     await this.startPlugin();
     await buildBusyboxImage(this, this.image);
@@ -169,8 +192,11 @@ export class DockerHarness {
     if (!existsSync(config)) writeFileSync(config, '{}\n'); // never read the user's /etc/docker/daemon.json
     const log = openSync(path.join(this.dir, 'dockerd.log'), 'a');
     this.dockerd = spawn(
-      'dockerd',
+      'nsenter',
       [
+        `--net=/run/netns/${this.netns}`,
+        '--',
+        'dockerd',
         '--data-root',
         path.join(this.dir, 'data'),
         '--exec-root',
@@ -205,7 +231,7 @@ export class DockerHarness {
    * forwarding is already on it keeps ACCEPT. Set it as dockerd does on a fresh host, so the DROP is in place.
    */
   private async forwardPolicyDrop(): Promise<void> {
-    const r = await run('iptables', ['-w', '-P', 'FORWARD', 'DROP']);
+    const r = await this.exec('iptables', ['-w', '-P', 'FORWARD', 'DROP']);
     if (r.code !== 0) throw new Error(`iptables -P FORWARD DROP exited ${r.code}: ${r.stderr.trim()}`);
   }
 
@@ -228,7 +254,8 @@ export class DockerHarness {
   async startPlugin(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true });
     const log = openSync(path.join(this.dir, 'plugin.log'), 'a');
-    this.plugin = spawn(process.execPath, [...this.pluginNodeArgs, CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir], {
+    const argv = [process.execPath, ...this.pluginNodeArgs, CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir];
+    this.plugin = spawn('nsenter', [`--net=/run/netns/${this.netns}`, '--', ...argv], {
       stdio: ['ignore', log, log],
       detached: this.detached,
       env: { ...process.env, ...this.pluginEnv },
@@ -285,6 +312,7 @@ export class DockerHarness {
     await this.unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
     this.removeCreatedHostPaths();
+    if (existsSync(`/run/netns/${this.netns}`)) await run('ip', ['netns', 'del', this.netns]);
   }
 
   private removeCreatedHostPaths(): void {

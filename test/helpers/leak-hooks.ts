@@ -1,7 +1,8 @@
 /**
  * Mocha root hooks for the root tiers (integration, e2e): the run fails when it leaves behind network
  * namespaces, links in the host netns, overlay mounts, nftables tables or changed forwarding sysctls that
- * were not there before it started.
+ * were not there before it started — and when any of those that were there went missing (a private dockerd with
+ * --bridge=none in the host netns deletes the host's docker0: the user's, not ours).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -68,12 +69,14 @@ export function snapshot(): KernelSnapshot {
   return { netns: netnsNames(), links: hostLinks(), mounts: overlayMounts(), nftTables: nftTables(), sysctls: forwarding() };
 }
 
-/** What `after` has that `before` had not. */
+/** What `after` has that `before` had not, and what `before` had that is gone. */
 export function leaked(before: KernelSnapshot, after: KernelSnapshot): string[] {
   const out: string[] = [];
   for (const k of ['netns', 'links', 'mounts', 'nftTables', 'sysctls'] as const) {
     const extra = after[k].filter((x) => !before[k].includes(x));
-    if (extra.length > 0) out.push(`${k}: ${extra.join(', ')}`);
+    if (extra.length > 0) out.push(`${k} added: ${extra.join(', ')}`);
+    const gone = before[k].filter((x) => !after[k].includes(x));
+    if (gone.length > 0) out.push(`${k} missing: ${gone.join(', ')}`);
   }
   return out;
 }
@@ -88,7 +91,7 @@ export const mochaHooks = {
     if (!start) return;
     const left = leaked(start, snapshot());
     if (left.length > 0) {
-      throw new Error(`the test run leaked kernel objects — ${left.join('; ')}`);
+      throw new Error(`the test run changed the host — ${left.join('; ')}`);
     }
   },
 };
