@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what cnm needs on a fresh Debian machine (idempotent), then builds it.
 #   scripts/setup.sh          runtime deps (iproute2 for users' `ip netns exec`, util-linux)
-#   scripts/setup.sh --test   plus what the test suites drive: docker.io, busybox-static
+#   scripts/setup.sh --test   plus what the test suites drive: docker.io, busybox-static, ..., and the second
+#                             engine (dockerd 26.1 in a cached Debian 13 root, scripts/engine-26.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker.io busybox-static iputils-ping etcd-server)
+  want+=(docker.io docker-compose busybox-static iputils-ping etcd-server debootstrap)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -34,3 +35,11 @@ npm run -s bundle
 # cnm run's container init (namespaces, overlay rootfs, pivot_root, cgroups): a small C program
 cc -O2 -Wall -o dist/cnm-init src/runner/native/cnm-init.c
 chmod +x dist/cnm.js
+if [ "${1:-}" = "--test" ]; then
+  # made once (about a minute), then only checked; without it its e2e suites skip (a failure under CI=true)
+  if root=$(bash scripts/engine-26.sh); then
+    echo "setup: dockerd 26.1 in $root"
+  else
+    echo "setup: dockerd 26.1 could not be set up (see above): the e2e suites skip that engine" >&2
+  fi
+fi

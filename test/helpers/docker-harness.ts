@@ -64,13 +64,54 @@ function exited(child: ChildProcess | undefined): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
-/** Why a skip: the e2e tier needs root, dockerd and the built CLI. */
-export function e2eUnavailable(): string | undefined {
+/**
+ * The engines every e2e suite runs against: the host's dockerd (Debian 12: 20.10) and Debian 13's dockerd 26.1 from
+ * the root scripts/engine-26.sh makes (`root`: run pivot_root'ed into it, in a mount namespace of its own).
+ */
+export interface EngineSpec {
+  /** "dockerd 20.10": in test names */
+  label: string;
+  root?: string;
+}
+
+export const ENGINES: EngineSpec[] = [
+  { label: 'dockerd 20.10' },
+  { label: 'dockerd 26.1', root: process.env.CNM_DOCKERD26_ROOT || '/var/cache/cnm/trixie-docker' },
+];
+
+/** Why a skip: the e2e tier needs root, dockerd (of that engine) and the built CLI. */
+export function e2eUnavailable(engine: EngineSpec = ENGINES[0]): string | undefined {
   if (process.getuid?.() !== 0) return 'e2e tests need root';
   for (const bin of ['/usr/sbin/dockerd', '/bin/busybox']) if (!existsSync(bin)) return `${bin} is missing (apt-get install docker.io busybox-static)`;
+  if (engine.root && !existsSync(path.join(engine.root, '.cnm-engine-ready')))
+    return `${engine.label} is not set up in ${engine.root} (bash scripts/engine-26.sh)`;
   if (!existsSync(CLI_MAIN)) return `${CLI_MAIN} is missing (run tsc first)`;
   return undefined;
 }
+
+/**
+ * Starts dockerd from `root` (argv after the script name: ROOT DIR dockerd ARGS...): a private mount namespace where
+ * ROOT is a mount point (dockerd remounts / for its archive helpers), the host's /proc, /sys, /dev and /run inside it
+ * (so the plugin sockets in /run/docker/plugins and the netns files are shared), the harness dir at its own path
+ * (socket, data and exec roots), the host's whole tree at /.host (for `docker run -v` of host paths: hostPath()),
+ * then pivot_root — under a plain chroot runc cannot join a container's mount
+ * namespace. Everything mounted here dies with the namespace.
+ */
+const PIVOT_LAUNCH = `set -e
+root=$1; dir=$2; shift 2
+mount --bind "$root" "$root"
+mkdir -p "$root/.host"
+mount --rbind / "$root/.host"
+for d in proc sys dev run; do mount --rbind "/$d" "$root/$d"; done
+mount -t tmpfs tmpfs "$root/tmp"
+mkdir -p "$root$dir"
+mount --bind "$dir" "$root$dir"
+cd "$root"
+mkdir -p .oldroot
+pivot_root . .oldroot
+cd /
+umount -l /.oldroot
+exec "$@"`;
 
 export interface HarnessOptions {
   /**
@@ -91,6 +132,8 @@ export interface HarnessOptions {
    * --bridge=none. All of it happens in the harness's netns.
    */
   dockerIptables?: boolean;
+  /** which engine (default: the host's dockerd) */
+  engine?: EngineSpec;
 }
 
 export class DockerHarness {
@@ -111,10 +154,12 @@ export class DockerHarness {
   private readonly pluginNodeArgs: string[];
   private readonly pluginEnv: Record<string, string>;
   private readonly dockerIptables: boolean;
+  readonly engine: EngineSpec;
 
   private constructor(opts: HarnessOptions = {}) {
     this.detached = opts.detached ?? false;
     this.dockerIptables = opts.dockerIptables ?? false;
+    this.engine = opts.engine ?? ENGINES[0];
     this.pluginNodeArgs = opts.pluginNodeArgs ?? [];
     this.pluginEnv = opts.pluginEnv ?? {};
     const rand = randomBytes(3).toString('hex');
@@ -128,6 +173,11 @@ export class DockerHarness {
     this.stateDir = path.join(this.dir, 'state');
     this.image = `${this.name}-busybox:latest`;
     this.netns = this.name;
+  }
+
+  /** A host path as the engine sees it, for `docker run -v HOST:CTR` (an engine in its own root sees the host at /.host). */
+  hostPath(p: string): string {
+    return this.engine.root ? path.posix.join('/.host', p) : p;
   }
 
   /** `cmd args` inside the engine's netns (nsenter --net: the host's mounts, so /sys/class/net is not this netns's). */
@@ -191,31 +241,30 @@ export class DockerHarness {
     const config = path.join(this.dir, 'daemon.json');
     if (!existsSync(config)) writeFileSync(config, '{}\n'); // never read the user's /etc/docker/daemon.json
     const log = openSync(path.join(this.dir, 'dockerd.log'), 'a');
-    this.dockerd = spawn(
-      'nsenter',
-      [
-        `--net=/run/netns/${this.netns}`,
-        '--',
-        'dockerd',
-        '--data-root',
-        path.join(this.dir, 'data'),
-        '--exec-root',
-        path.join(this.dir, 'exec'),
-        '--pidfile',
-        path.join(this.dir, 'docker.pid'),
-        '-H',
-        `unix://${this.socket}`,
-        '--config-file',
-        config,
-        '--containerd-namespace',
-        this.name,
-        '--containerd-plugins-namespace',
-        `${this.name}-plugins`,
-        '--bridge=none',
-        ...(this.dockerIptables ? ['--iptables=true', '--ip-forward=true', '--ip-masq=true'] : ['--iptables=false', '--ip-forward=false', '--ip-masq=false']),
-      ],
-      { stdio: ['ignore', log, log], detached: this.detached },
-    );
+    const dockerd = [
+      'dockerd',
+      '--data-root',
+      path.join(this.dir, 'data'),
+      '--exec-root',
+      path.join(this.dir, 'exec'),
+      '--pidfile',
+      path.join(this.dir, 'docker.pid'),
+      '-H',
+      `unix://${this.socket}`,
+      '--config-file',
+      config,
+      '--containerd-namespace',
+      this.name,
+      '--containerd-plugins-namespace',
+      `${this.name}-plugins`,
+      '--bridge=none',
+      ...(this.dockerIptables ? ['--iptables=true', '--ip-forward=true', '--ip-masq=true'] : ['--iptables=false', '--ip-forward=false', '--ip-masq=false']),
+    ];
+    // nsenter and unshare exec (no fork): the child's pid is dockerd's
+    const inRoot = this.engine.root
+      ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', PIVOT_LAUNCH, 'cnm-engine', this.engine.root, this.dir]
+      : [];
+    this.dockerd = spawn('nsenter', [`--net=/run/netns/${this.netns}`, '--', ...inRoot, ...dockerd], { stdio: ['ignore', log, log], detached: this.detached });
     closeSync(log);
     const child = this.dockerd;
     await waitFor('dockerd', async () => (await this.docker(['version'], 5000)).code === 0, {
@@ -224,6 +273,10 @@ export class DockerHarness {
       failFast: () => (child.exitCode !== null ? `dockerd exited ${child.exitCode}: ${this.tail('dockerd.log')}` : undefined),
     });
     if (this.dockerIptables) await this.forwardPolicyDrop();
+    // the engine the test names say ran
+    const version = (await this.dockerOk(['version', '--format', '{{.Server.Version}}'])).trim();
+    const want = this.engine.label.replace(/^dockerd /, '');
+    if (!version.startsWith(want)) throw new Error(`${this.engine.label} was asked for, but the engine started is ${version}`);
   }
 
   /**
