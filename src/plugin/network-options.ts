@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../core/errors';
 import { validateIfName } from '../core/names';
 import type { CreateNetworkRequest as DriverCreateNetworkRequest, IpamData } from '../drivers/driver';
 import { KNOWN_VXLAN_OPTIONS, parseVxlanOptions } from '../drivers/vxlan/options';
-import { ENABLE_IPV6, GENERIC_DATA, INTERNAL, type CreateNetworkRequest, type IPAMData } from './protocol';
+import { ENABLE_IPV4, ENABLE_IPV6, GENERIC_DATA, INTERNAL, type CreateNetworkRequest, type IPAMData } from './protocol';
 
 type Parser = (value: string, key: string) => string;
 
@@ -154,6 +154,12 @@ export function toDriverCreateNetwork(req: CreateNetworkRequest): DriverCreateNe
   const ipv4Data = mapIpamData(req.IPv4Data, 4, 'IPv4Data');
   const ipv6Data = mapIpamData(req.IPv6Data, 6, 'IPv6Data');
   if (ipv4Data.length === 0) {
+    // Docker 28+ sends com.docker.network.enable_ipv4=false and no IPv4Data for an IPv6-only network (--ipv4=false)
+    if (opts[ENABLE_IPV4] === false) {
+      throw new InvalidArgumentError(
+        'IPv6-only networks (--ipv4=false) are not supported by cnm: every cnm network has an IPv4 subnet; add one (and --ipv6 for dual stack)',
+      );
+    }
     throw new InvalidArgumentError('IPv4Data must hold at least one pool; an IPv4 subnet is required');
   }
   if (enableIPv6 && ipv6Data.length === 0) {

@@ -18,6 +18,19 @@ export interface ActivateResponse {
 export interface GetCapabilityResponse {
   Scope: 'local' | 'global';
   ConnectivityScope: 'local' | 'global';
+  /** Docker 28+: the driver answers NetworkDriver.GwAllocCheck before CreateNetwork (older engines ignore the field) */
+  GwAllocChecker: boolean;
+}
+
+/** Docker 28+, before CreateNetwork: Options as in CreateNetwork's. */
+export interface GwAllocCheckRequest {
+  Options?: Record<string, unknown> | null;
+}
+
+/** Whether Docker should not reserve a gateway address of that family for the network. */
+export interface GwAllocCheckResponse {
+  SkipIPv4: boolean;
+  SkipIPv6: boolean;
 }
 
 /** driverapi.IPAMData as marshalled by libnetwork: CIDR strings that keep the host bits. */
@@ -31,12 +44,15 @@ export interface IPAMData {
 /** netlabel keys dockerd puts into CreateNetwork Options. */
 export const GENERIC_DATA = 'com.docker.network.generic';
 export const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
+/** Docker 28+: false for an IPv6-only network (`--ipv4=false`) */
+export const ENABLE_IPV4 = 'com.docker.network.enable_ipv4';
 export const INTERNAL = 'com.docker.network.internal';
 
 export interface CreateNetworkRequest {
   NetworkID: string;
   Options: {
     [ENABLE_IPV6]?: boolean;
+    [ENABLE_IPV4]?: boolean;
     [GENERIC_DATA]?: Record<string, string> | null;
     [INTERNAL]?: boolean;
     [key: string]: unknown;
@@ -188,6 +204,7 @@ export type Empty = Record<string, never>;
 /** The plugin methods cnm serves, each with its request and response (libnetwork's remote api). */
 export interface PluginMethods {
   'NetworkDriver.GetCapabilities': { req: unknown; res: GetCapabilityResponse };
+  'NetworkDriver.GwAllocCheck': { req: GwAllocCheckRequest; res: GwAllocCheckResponse };
   'NetworkDriver.CreateNetwork': { req: CreateNetworkRequest; res: Empty };
   'NetworkDriver.DeleteNetwork': { req: DeleteNetworkRequest; res: Empty };
   'NetworkDriver.CreateEndpoint': { req: CreateEndpointRequest; res: CreateEndpointResponse };

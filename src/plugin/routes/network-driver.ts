@@ -32,8 +32,15 @@ export function networkDriverRoutes(driver: NetworkDriver): Route[] {
       method: 'NetworkDriver.GetCapabilities',
       handle: async (): Promise<P.GetCapabilityResponse> => {
         const caps = driver.capabilities();
-        return { Scope: caps.scope, ConnectivityScope: caps.connectivityScope };
+        return { Scope: caps.scope, ConnectivityScope: caps.connectivityScope, GwAllocChecker: true };
       },
+    },
+    {
+      // Docker 28+ asks before allocating a network's gateway address. cnm always wants it reserved: on every cnm
+      // network the gateway is the bridge's own address (the containers' default route, cnm's DNS, published
+      // ports), so nothing is skipped; answering keeps a 28/29 engine from guessing.
+      method: 'NetworkDriver.GwAllocCheck',
+      handle: async (): Promise<P.GwAllocCheckResponse> => ({ SkipIPv4: false, SkipIPv6: false }),
     },
     {
       method: 'NetworkDriver.CreateNetwork',

@@ -17,9 +17,15 @@ describe('plugin app: routes', () => {
     assert.match(r.contentType ?? '', /^application\/vnd\.docker\.plugins\.v1\+json/);
   });
 
-  it('reports local scope and local connectivity scope', async () => {
+  it('reports local scope and local connectivity scope, and that it answers GwAllocCheck (Docker 28+)', async () => {
     const r = await dockerPost(t.app, 'NetworkDriver.GetCapabilities');
-    assert.deepEqual([r.status, r.body], [200, { Scope: 'local', ConnectivityScope: 'local' }]);
+    assert.deepEqual([r.status, r.body], [200, { Scope: 'local', ConnectivityScope: 'local', GwAllocChecker: true }]);
+  });
+
+  it('GwAllocCheck: cnm wants the gateway address of both families reserved', async () => {
+    const options = { 'com.docker.network.generic': { 'com.docker.network.bridge.name': 'br1' }, 'com.docker.network.enable_ipv6': true };
+    const r = await dockerPost(t.app, 'NetworkDriver.GwAllocCheck', { Options: options });
+    assert.deepEqual([r.status, r.body], [200, { SkipIPv4: false, SkipIPv6: false }]);
   });
 
   it('reports IPAM capabilities without MAC or replay requirements', async () => {
@@ -146,9 +152,9 @@ describe('plugin app: errors', () => {
   afterEach(() => sinon.restore());
 
   it('answers unknown paths with 404 and Err', async () => {
-    const r = await dockerPost(t.app, 'NetworkDriver.GwAllocCheck', { Options: {} });
+    const r = await dockerPost(t.app, 'NetworkDriver.SomethingNew', { Options: {} });
     assert.equal(r.status, 404);
-    assert.match(r.body.Err, /unknown plugin method POST \/NetworkDriver\.GwAllocCheck/);
+    assert.match(r.body.Err, /unknown plugin method POST \/NetworkDriver\.SomethingNew/);
   });
 
   it('maps error kinds to statuses, never 200', async () => {

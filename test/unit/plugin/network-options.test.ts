@@ -55,6 +55,17 @@ describe('network options mapping', () => {
     assert.throws(() => toDriverCreateNetwork(req), /MTU 1200 is too small for IPv6/);
   });
 
+  it('refuses a Docker 28+ IPv6-only network (--ipv4=false) naming it, and a network without IPv4 data', () => {
+    const v6only: CreateNetworkRequest = {
+      NetworkID: 'n1',
+      Options: { 'com.docker.network.enable_ipv4': false, 'com.docker.network.enable_ipv6': true },
+      IPv4Data: [],
+      IPv6Data: [{ Pool: 'fd00::/64' }],
+    };
+    assert.throws(() => toDriverCreateNetwork(v6only), /IPv6-only networks \(--ipv4=false\) are not supported by cnm/);
+    assert.throws(() => toDriverCreateNetwork({ ...v6only, Options: {} }), /IPv4Data must hold at least one pool/);
+  });
+
   it('passes --internal as a flag and IPAM data with gateway and aux addresses', () => {
     const r = toDriverCreateNetwork({
       NetworkID: 'n1',
