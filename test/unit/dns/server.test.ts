@@ -78,26 +78,23 @@ describe('cnm DNS answers', () => {
     assert.deepEqual(r.answers, []);
   });
 
-  it('relays what an upstream answers for other names', async () => {
+  /** A loopback UDP "upstream" answering every A query with `answer` (TTL 30). */
+  async function upstream(answer: string): Promise<dgram.Socket> {
     const up = dgram.createSocket('udp4');
     up.on('message', (m, rinfo) => {
       const q = dns.decode(m);
-      up.send(
-        dns.encode({
-          id: q.id,
-          type: 'response',
-          flags: 0x80,
-          questions: q.questions,
-          answers: [{ type: 'A', name: q.questions![0].name, ttl: 30, data: '192.0.2.9' }],
-        }),
-        rinfo.port,
-        rinfo.address,
-      );
+      const answers: dns.Answer[] = [{ type: 'A', name: q.questions![0].name, ttl: 30, data: answer }];
+      up.send(dns.encode({ id: q.id, type: 'response', flags: 0x80, questions: q.questions, answers }), rinfo.port, rinfo.address);
     });
     await new Promise<void>((resolve) => up.bind(0, '127.0.0.1', resolve));
+    return up;
+  }
+  const at = (up: dgram.Socket) => [{ host: '127.0.0.1', port: up.address().port }];
+
+  it('relays what an upstream answers for other names', async () => {
+    const up = await upstream('192.0.2.9');
     try {
-      const s = new DnsServer({ source, log: silentLogger, upstreams: [{ host: '127.0.0.1', port: up.address().port }] });
-      const r = await ask(s, 'n1', '10.1.0.3', 'example.test');
+      const r = await ask(new DnsServer({ source, log: silentLogger, upstreams: at(up) }), 'n1', '10.1.0.3', 'example.test');
       assert.deepEqual(
         r.answers.map((x) => [x.data, x.ttl]),
         [['192.0.2.9', 30]],
@@ -108,31 +105,12 @@ describe('cnm DNS answers', () => {
   });
 
   it("forwards an asker's other names to its own upstreams (cnm run --dns) before the daemon's", async () => {
-    const upstream = async (answer: string) => {
-      const up = dgram.createSocket('udp4');
-      up.on('message', (m, rinfo) => {
-        const q = dns.decode(m);
-        up.send(
-          dns.encode({
-            id: q.id,
-            type: 'response',
-            flags: 0x80,
-            questions: q.questions,
-            answers: [{ type: 'A', name: q.questions![0].name, ttl: 30, data: answer }],
-          }),
-          rinfo.port,
-          rinfo.address,
-        );
-      });
-      await new Promise<void>((resolve) => up.bind(0, '127.0.0.1', resolve));
-      return up;
-    };
     const [daemonUp, ownUp] = [await upstream('192.0.2.1'), await upstream('192.0.2.2')];
     try {
       const s = new DnsServer({
-        source: { ...source, upstreamsFor: async (sb) => (sb === 'client' ? [{ host: '127.0.0.1', port: ownUp.address().port }] : undefined) },
+        source: { ...source, upstreamsFor: async (sb) => (sb === 'client' ? at(ownUp) : undefined) },
         log: silentLogger,
-        upstreams: [{ host: '127.0.0.1', port: daemonUp.address().port }],
+        upstreams: at(daemonUp),
       });
       assert.deepEqual(
         (await ask(s, 'n1', '10.1.0.3', 'example.test')).answers.map((x) => x.data),
