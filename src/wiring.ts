@@ -38,6 +38,7 @@ import { openStoreFromUrl } from './store/open-store-url';
 import { writeSync } from 'node:fs';
 import { CRASH_STEPS, NO_CRASH_POINTS, type CrashPoints } from './core/crash';
 import { InvalidArgumentError } from './core/errors';
+import { addrOf } from './core/ip';
 
 export interface WiringOptions {
   stateDir: string;
@@ -224,7 +225,6 @@ export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLink
 async function startDns(w: Wiring, upstreams: string[]): Promise<{ stop(): Promise<void> }> {
   const { DnsServer, parseUpstream } = require('./dns/server') as typeof import('./dns/server.js');
   const { writeDnsAdvert, removeDnsAdvert } = require('./engine/dns-advert') as typeof import('./engine/dns-advert.js');
-  const bare = (cidr: string | undefined): string[] => (cidr === undefined ? [] : [cidr.replace(/\/\d+$/, '')]);
   const host = w.hostName ?? '';
   const server = new DnsServer({
     log: w.log,
@@ -233,7 +233,7 @@ async function startDns(w: Wiring, upstreams: string[]): Promise<{ stop(): Promi
       networks: async () =>
         (await w.engine.networkList())
           .filter((n) => n.state === 'ready')
-          .map((n) => ({ id: n.id, name: n.name, gateways: [...bare(n.ipv4?.gateway), ...bare(n.ipv6?.gateway)] })),
+          .map((n) => ({ id: n.id, name: n.name, gateways: [n.ipv4?.gateway, n.ipv6?.gateway].filter((g): g is string => g !== undefined).map(addrOf) })),
       endpoints: async (networkId) => (await w.engine.endpointList()).filter((e) => e.networkId === networkId && e.state === 'ready'),
       upstreamsFor: async (sandbox) => {
         const { listContainers } = require('./runner/records') as typeof import('./runner/records.js');

@@ -3,7 +3,7 @@
  * endpoint's addresses, and the reverse. Pure: built from the endpoint records of one network at query time, so a
  * connect or disconnect is visible to the very next query.
  */
-import { canonicalIp, parseIp } from '../core/ip';
+import { addrOf, canonicalIp, parseIp } from '../core/ip';
 
 export interface DnsEndpoint {
   sandbox: string;
@@ -22,7 +22,7 @@ export interface NameRecord {
   v6: string[];
 }
 
-const bare = (cidr: string): string => canonicalIp(cidr.replace(/\/\d+$/, ''));
+const bare = (cidr: string): string => canonicalIp(addrOf(cidr));
 const key = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 export class NameTable {

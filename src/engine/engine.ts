@@ -94,6 +94,11 @@ export class Engine {
     return (await listJson<EndpointRecord>(this.deps.store, keys.endpoints)).map((r) => r.value);
   }
 
+  /** Whether a sandbox record of that name exists (one store read; for commands that also take container names). */
+  async hasSandbox(name: string): Promise<boolean> {
+    return (await this.deps.store.get(keys.sandbox(name))) !== undefined;
+  }
+
   async sandboxInspect(name: string): Promise<SandboxView> {
     const sb = (await findSandbox(this.deps.store, name)).value;
     return { ...sb, key: `/run/netns/${sb.name}`, endpoints: await sandboxEndpoints(this.deps, name) };

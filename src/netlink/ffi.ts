@@ -48,9 +48,8 @@ type Koffi = typeof import('koffi');
 function loadKoffi(): Koffi {
   const arch = process.arch === 'arm' ? 'armhf' : process.arch;
   const version = (require('koffi/package.json') as { version: string }).version;
-  for (const libcKind of ['linux', 'musl']) {
-    if (process.platform !== 'linux' && libcKind === 'musl') break;
-    const triplet = `${libcKind === 'musl' ? 'musl' : process.platform}_${arch}`;
+  const triplets = process.platform === 'linux' ? [`linux_${arch}`, `musl_${arch}`] : [`${process.platform}_${arch}`];
+  for (const triplet of triplets) {
     try {
       const native = require(`koffi/build/koffi/${triplet}/koffi.node`) as Koffi & { version?: string };
       if (native.version === version) return native;

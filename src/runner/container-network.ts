@@ -40,12 +40,15 @@ export function sandboxOfContainer(rec: ContainerRecord): string {
 export async function containerNetworksChanged(
   deps: RunnerDeps,
   name: string,
-  change: { added: { network: string; address?: string; addressV6?: string } } | { removed: string },
+  change: { added: { network: string; endpoint: { address?: string; addressV6?: string } } } | { removed: string },
 ): Promise<void> {
   // compared on the record's revision: the container's own cnm run may be writing it at the same time
   for (;;) {
     const cur = await getContainer(deps.store, name);
-    const networks = 'added' in change ? [...cur.value.networks, change.added] : cur.value.networks.filter((n) => n.network !== change.removed);
+    const networks =
+      'added' in change
+        ? [...cur.value.networks, { network: change.added.network, ...addressesOf(change.added.endpoint) }]
+        : cur.value.networks.filter((n) => n.network !== change.removed);
     const next = { ...cur.value, networks };
     if (!(await updateContainer(deps.store, cur, next))) continue;
     writeEtcFiles(etcDirOf(next.dir), { hosts: containerHosts(next) });

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIp } from '../core/ip';
+import { addrOf, parseIp } from '../core/ip';
 import type { EtcOptions } from './options';
 
 export const HOST_RESOLV_CONF = '/etc/resolv.conf';
@@ -48,7 +48,7 @@ function isLoopback(ip: string): boolean {
   }
 }
 
-function readIfPresent(file: string): string | undefined {
+export function readIfPresent(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -90,7 +90,7 @@ const LOCALHOST_LINES = [
 /** `addresses` are "ADDR/LEN" or "ADDR"; `names` the host name first (then the container name when it differs). */
 export function hostsText(addresses: string[], names: string[], extra: [string, string][]): string {
   const own = [...new Set(names)].join(' ');
-  const lines = [...LOCALHOST_LINES, ...extra.map(([n, ip]) => `${ip}\t${n}`), ...addresses.map((a) => `${a.replace(/\/\d+$/, '')}\t${own}`)];
+  const lines = [...LOCALHOST_LINES, ...extra.map(([n, ip]) => `${ip}\t${n}`), ...addresses.map((a) => `${addrOf(a)}\t${own}`)];
   return `${lines.join('\n')}\n`;
 }
 

@@ -130,7 +130,8 @@ function fromOciLayout(image: string, root: string): { config: RawConfig; layers
   throw bad(image, 'index.json nests indexes too deeply');
 }
 
-async function sha256Of(file: string): Promise<string> {
+/** "sha256:<hex>" of a file's content. */
+export async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
@@ -138,9 +139,16 @@ async function sha256Of(file: string): Promise<string> {
 
 /**
  * Extract `tarFile` into `dest` with whiteouts made for overlayfs; refuses members outside the root. `dest` must not
- * exist; on any failure nothing of it is left.
+ * exist; on any failure nothing of it is left. `fail` words the error for the flag the tar came from; `label` names
+ * the tar in it.
  */
-export async function extractLayer(image: string, label: string, tarFile: string, gzip: boolean, dest: string): Promise<void> {
+export async function extractLayer(
+  fail: (problem: string) => InvalidArgumentError,
+  label: string,
+  tarFile: string,
+  gzip: boolean,
+  dest: string,
+): Promise<void> {
   const tar = require('tar') as typeof import('tar');
   fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
   const tmp = fs.mkdtempSync(path.join(path.dirname(dest), '.extract-'));
@@ -168,7 +176,7 @@ export async function extractLayer(image: string, label: string, tarFile: string
     });
     const source = fs.createReadStream(tarFile);
     await (gzip ? pipeline(source, createGunzip(), extract) : pipeline(source, extract));
-    if (escape !== undefined) throw bad(image, `layer ${label} has a member ${JSON.stringify(escape)} outside its root; refused`);
+    if (escape !== undefined) throw fail(`${label} has a member ${JSON.stringify(escape)} outside its root; refused`);
     for (const d of opaque) {
       const dir = path.join(tmp, d);
       fs.mkdirSync(dir, { recursive: true });
@@ -183,7 +191,7 @@ export async function extractLayer(image: string, label: string, tarFile: string
     fs.rmSync(tmp, { recursive: true, force: true });
     if (fs.existsSync(dest)) return; // another run extracted the same layer first
     if (err instanceof InvalidArgumentError) throw err;
-    throw bad(image, `layer ${label} could not be extracted: ${(err as Error).message}`);
+    throw fail(`${label} could not be extracted: ${(err as Error).message}`);
   }
 }
 
@@ -198,9 +206,7 @@ async function withImageRoot<T>(stateDir: string, image: string, use: (root: str
   if (st.isDirectory()) return use(image);
   const unpack = path.join(stateDir, 'images', `.unpack-${process.pid}-${Date.now().toString(36)}`);
   try {
-    await extractLayer(image, 'archive', image, false, unpack).catch((err: unknown) => {
-      throw err instanceof InvalidArgumentError ? err : bad(image, `not a tar archive: ${(err as Error).message}`);
-    });
+    await extractLayer((p) => bad(image, p), 'the archive', image, false, unpack);
     return await use(unpack);
   } finally {
     fs.rmSync(unpack, { recursive: true, force: true });
@@ -213,7 +219,7 @@ export async function loadImage(stateDir: string, image: string): Promise<Image>
     if (!has('manifest.json') && !has('index.json')) throw bad(image, 'not a `docker save` archive or OCI image layout: it has no manifest.json or index.json');
     const { config, layers } = has('manifest.json') ? fromDockerManifest(image, root) : fromOciLayout(image, root);
     // every layer present and of the digest the image names before any is extracted
-    const todo: { file: string; label: string; gzip: boolean; dest: string }[] = [];
+    const todo: { file: string; gzip: boolean; dest: string; label: string }[] = [];
     for (const l of layers) {
       const file = inside(image, root, l.file);
       if (!fs.existsSync(file)) throw bad(image, `layer ${l.file} named by the manifest is missing`);
@@ -221,9 +227,9 @@ export async function loadImage(stateDir: string, image: string): Promise<Image>
       if (fs.existsSync(dest)) continue;
       const actual = await sha256Of(file);
       if (actual !== l.digest) throw bad(image, `layer ${l.file} has digest ${actual}, but the image names ${l.digest}; refused`);
-      todo.push({ file, label: l.file, gzip: l.gzip, dest });
+      todo.push({ file, gzip: l.gzip, dest, label: `layer ${l.file}` });
     }
-    for (const l of todo) await extractLayer(image, l.label, l.file, l.gzip, l.dest);
+    for (const l of todo) await extractLayer((p) => bad(image, p), l.label, l.file, l.gzip, l.dest);
     const dirs = layers.map((l) => path.join(stateDir, 'layers', l.digest.slice('sha256:'.length)));
     return { layers: dirs, config: configOf(config) };
   });

@@ -3,15 +3,11 @@
  * into a cache keyed by the tar's sha256) and the per-container dir holding the overlay upper/work dirs, the mount
  * point and the log. The overlay itself is mounted by cnm-init inside the container's own mount namespace.
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { InternalError, InvalidArgumentError, NotFoundError } from '../core/errors';
+import { extractLayer, sha256Of } from './image';
 import { validateLayerPath } from './options';
-
-const execFileP = promisify(execFile);
 
 export interface ContainerPaths {
   dir: string;
@@ -47,15 +43,9 @@ export function checkLayers(layers: string[]): void {
   }
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /**
- * The layer dir for a rootfs tar: `<stateDir>/layers/<sha256>`, extracted on first use into a temp dir that is
- * renamed into place, so a crashed extraction is never mistaken for a layer. GNU tar refuses ".." members itself.
+ * The layer dir for a rootfs tar: `<stateDir>/layers/<sha256>` (the cache image layers share), extracted on first
+ * use as image layers are (image.ts: a temp dir renamed into place, members outside the root refused).
  */
 export async function layerFromTar(stateDir: string, tarFile: string): Promise<string> {
   let st: fs.Stats;
@@ -65,19 +55,10 @@ export async function layerFromTar(stateDir: string, tarFile: string): Promise<s
     throw new NotFoundError('rootfs tar', tarFile);
   }
   if (!st.isFile()) throw new InvalidArgumentError(`--rootfs-tar ${JSON.stringify(tarFile)} is not a file`);
-  const layers = path.join(stateDir, 'layers');
-  const dest = validateLayerPath(path.join(layers, await sha256File(tarFile)), '--state-dir');
-  if (fs.existsSync(dest)) return dest;
-  fs.mkdirSync(layers, { recursive: true, mode: 0o700 });
-  const tmp = fs.mkdtempSync(path.join(layers, '.extract-'));
-  try {
-    await execFileP('tar', ['--numeric-owner', '-C', tmp, '-xf', tarFile], { maxBuffer: 16 * 1024 * 1024 });
-    fs.renameSync(tmp, dest);
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (fs.existsSync(dest)) return dest; // another run extracted the same tar first
-    throw new InvalidArgumentError(`--rootfs-tar ${JSON.stringify(tarFile)} could not be extracted: ${(err as Error).message.trim()}`, { cause: err });
-  }
+  const digest = (await sha256Of(tarFile)).slice('sha256:'.length);
+  const dest = validateLayerPath(path.join(stateDir, 'layers', digest), '--state-dir');
+  if (!fs.existsSync(dest))
+    await extractLayer((p) => new InvalidArgumentError(`--rootfs-tar ${JSON.stringify(tarFile)}: ${p}`), 'the tar', tarFile, false, dest);
   return dest;
 }
 

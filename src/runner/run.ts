@@ -11,7 +11,7 @@ import { ConflictError } from '../core/errors';
 import { dnsServerFor } from '../engine/dns-advert';
 import { ensureDefaultNetwork } from './default-network';
 import { monitorAlive, sandboxNameOf, type RunnerDeps } from './deps';
-import { HOST_RESOLV_CONF, hostResolvConf, resolvConfText, writeEtcFiles, type EtcFiles } from './etc-files';
+import { HOST_RESOLV_CONF, hostResolvConf, readIfPresent, resolvConfText, writeEtcFiles, type EtcFiles } from './etc-files';
 import { addressesOf, containerHosts, etcDirOf } from './container-network';
 import { loadImage } from './image';
 import { resolveProcess, type ProcessSpec } from './process-spec';
@@ -127,8 +127,7 @@ async function prepare(deps: RunnerDeps, spec: RunSpec, undo: UndoStack): Promis
 /** The three /etc files of a container with its own netns (or the host's, with --network host). */
 async function etcFilesFor(deps: RunnerDeps, spec: RunSpec, rec: ContainerRecord): Promise<EtcFiles> {
   if (spec.netMode.kind === 'host') {
-    const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
-    return { hosts: read('/etc/hosts'), hostname: `${rec.hostname}\n`, resolvConf: read(HOST_RESOLV_CONF) };
+    return { hosts: readIfPresent('/etc/hosts') ?? '', hostname: `${rec.hostname}\n`, resolvConf: readIfPresent(HOST_RESOLV_CONF) ?? '' };
   }
   const first = spec.networks[0];
   const dns = first === undefined ? undefined : await dnsServerFor(deps.store, deps.owner, deps.hostName, first);

@@ -11,9 +11,7 @@ import { collect } from '../parse';
  * is then kept up to date (its networks, its /etc/hosts). Only commands given a container name load the runner.
  */
 async function targetOf(ctx: CliContext, g: GlobalOptions, target: string): Promise<{ sandbox: string; container?: string }> {
-  const engine = await ctx.engine(g);
-  const sandbox = await engine.sandboxInspect(target).catch(() => undefined);
-  if (sandbox) return { sandbox: target };
+  if (await (await ctx.engine(g)).hasSandbox(target)) return { sandbox: target };
   const deps = await ctx.runner(g);
   const { findContainer, sandboxOfContainer } = require('../../runner/container-network') as typeof import('../../runner/container-network.js');
   const rec = await findContainer(deps, target);
@@ -55,7 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
       const aliases = container === undefined ? alias : [container, ...alias];
       const ep = await (await ctx.engine(g)).connect(network, sandbox, { ...rest, publish: publish.map(parsePublishSpec), aliases });
       await containerChanged(ctx, g, container, {
-        added: { network, ...(ep.address ? { address: ep.address } : {}), ...(ep.addressV6 ? { addressV6: ep.addressV6 } : {}) },
+        added: { network, endpoint: ep },
       });
       ctx.stdout(`${ep.ifname} ${[ep.address, ep.addressV6].filter(Boolean).join(' ')}\n`);
     });
