@@ -19,6 +19,8 @@ export interface GlobalOptions {
 
 /** `cnm daemon`'s own flags that shape its backend. */
 export interface DaemonSetup {
+  /** --log-level (else CNM_LOG_LEVEL, else info; --debug: debug) */
+  logLevel?: string;
   gc: boolean;
   /** false: --no-firewall on the daemon command */
   firewall: boolean;

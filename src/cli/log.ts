@@ -3,6 +3,7 @@
  * `cnm firewall: ...`) rather than as JSON. Levels: info and up; --debug adds debug. pino is loaded on the first
  * line logged: most commands log nothing, and loading it would cost every one of them.
  */
+import { InvalidArgumentError } from '../core/errors';
 import type { Logger, LogFn } from '../core/log';
 
 const LABELS: Record<number, string> = { 20: 'debug: ', 30: '', 40: 'warning: ', 50: 'error: ', 60: 'fatal: ' };
@@ -45,7 +46,22 @@ export function cliLogger(debug: boolean, write: (text: string) => void): Logger
   );
 }
 
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The daemon's level: `--log-level`, else CNM_LOG_LEVEL (how the managed plugin is told), else debug with --debug, else info. */
+export function daemonLogLevel(flag: string | undefined, debug: boolean, env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const given = flag ?? (env.CNM_LOG_LEVEL?.trim() || undefined);
+  if (given === undefined) return debug ? 'debug' : 'info';
+  const level = given.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    const from = flag === undefined ? 'CNM_LOG_LEVEL' : '--log-level';
+    throw new InvalidArgumentError(`${from} ${JSON.stringify(given)} is not a log level: use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level as LogLevel;
+}
+
 /** `cnm daemon`: one JSON line per call and event on stdout, for log collectors. */
-export function daemonLogger(debug: boolean): Logger {
-  return loadPino()({ level: debug ? 'debug' : 'info' });
+export function daemonLogger(level: LogLevel): Logger {
+  return lazyLogger(() => loadPino()({ level }));
 }

@@ -7,7 +7,7 @@ import { COMMAND_MODULES } from './commands';
 import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
 import type { Wiring } from '../wiring';
-import { cliLogger, daemonLogger } from './log';
+import { cliLogger, daemonLogLevel, daemonLogger } from './log';
 import { constants } from 'node:os';
 
 /** `nsenter --net=/run/netns/NAME -- CMD ARGS`, no shell; the child's exit code (128+signal when killed). */
@@ -47,7 +47,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
     engine: async (g) => (await wiring(g)).engine,
     runner: async (g) => (await wiring(g)).runner,
     daemon: (g, setup) => {
-      const logger = daemonLogger(g.debug);
+      const logger = daemonLogger(daemonLogLevel(setup.logLevel, g.debug));
       const openBackend = async () =>
         (require('../wiring') as typeof import('../wiring.js')).createDaemonBackend({
           stateDir: g.stateDir,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DockerHarness, ENGINES, e2eUnavailable, run } from '../helpers/docker-harness';
+import { DOCKER_CLI, DockerHarness, ENGINES, e2eUnavailable, run } from '../helpers/docker-harness';
 
 const CNM = path.join(__dirname, '../../cnm.js');
 
@@ -43,7 +43,7 @@ for (const engine of ENGINES) {
           '',
         ].join('\n'),
       );
-      const build = await run('env', ['DOCKER_BUILDKIT=0', 'docker', '-H', `unix://${h!.socket}`, 'build', '--network', 'none', '-t', tag, ctx], 240_000);
+      const build = await run('env', ['DOCKER_BUILDKIT=0', DOCKER_CLI, '-H', `unix://${h!.socket}`, 'build', '--network', 'none', '-t', tag, ctx], 240_000);
       assert.equal(build.code, 0, build.stderr);
       const archive = path.join(dir, 'image.tar');
       await h!.dockerOk(['save', '-o', archive, tag]);

@@ -29,9 +29,14 @@ export const PLUGIN_DIR = '/run/docker/plugins';
  * Host paths outside the temp dir that dockerd 20.10 or the plugin create when missing: dockerd writes its
  * trust key to /etc/docker/key.json whatever --data-root says. Whatever did not exist before is removed.
  */
-const HOST_PATHS = ['/etc/docker/key.json', PLUGIN_DIR, '/run/docker'];
+const HOST_PATHS = ['/etc/docker/key.json', '/etc/docker', PLUGIN_DIR, '/run/docker'];
 const REPO = path.resolve(__dirname, '../../..');
 export const CLI_MAIN = path.join(REPO, 'dist/cnm.js');
+/**
+ * The docker CLI of Debian's docker.io package, by path: a newer CLI earlier on PATH (this machine has Docker 28's in
+ * /usr/local/bin) would negotiate the API differently from what users of these engines run.
+ */
+export const DOCKER_CLI = '/usr/bin/docker';
 
 export interface ExecResult {
   code: number;
@@ -82,7 +87,8 @@ export const ENGINES: EngineSpec[] = [
 /** Why a skip: the e2e tier needs root, dockerd (of that engine) and the built CLI. */
 export function e2eUnavailable(engine: EngineSpec = ENGINES[0]): string | undefined {
   if (process.getuid?.() !== 0) return 'e2e tests need root';
-  for (const bin of ['/usr/sbin/dockerd', '/bin/busybox']) if (!existsSync(bin)) return `${bin} is missing (apt-get install docker.io busybox-static)`;
+  for (const bin of ['/usr/sbin/dockerd', DOCKER_CLI, '/bin/busybox'])
+    if (!existsSync(bin)) return `${bin} is missing (apt-get install docker.io busybox-static)`;
   if (engine.root && !existsSync(path.join(engine.root, '.cnm-engine-ready')))
     return `${engine.label} is not set up in ${engine.root} (bash scripts/engine-26.sh)`;
   if (!existsSync(CLI_MAIN)) return `${CLI_MAIN} is missing (run tsc first)`;
@@ -134,6 +140,11 @@ export interface HarnessOptions {
   dockerIptables?: boolean;
   /** which engine (default: the host's dockerd) */
   engine?: EngineSpec;
+  /**
+   * No cnm child process: the test installs cnm as a managed plugin itself (managedPlugin()), which the engine then
+   * starts and stops. The image is imported all the same.
+   */
+  noPlugin?: boolean;
 }
 
 export class DockerHarness {
@@ -154,11 +165,13 @@ export class DockerHarness {
   private readonly pluginNodeArgs: string[];
   private readonly pluginEnv: Record<string, string>;
   private readonly dockerIptables: boolean;
+  private readonly noPlugin: boolean;
   readonly engine: EngineSpec;
 
   private constructor(opts: HarnessOptions = {}) {
     this.detached = opts.detached ?? false;
     this.dockerIptables = opts.dockerIptables ?? false;
+    this.noPlugin = opts.noPlugin ?? false;
     this.engine = opts.engine ?? ENGINES[0];
     this.pluginNodeArgs = opts.pluginNodeArgs ?? [];
     this.pluginEnv = opts.pluginEnv ?? {};
@@ -221,13 +234,13 @@ export class DockerHarness {
   async boot(): Promise<void> {
     await this.ensureNetns();
     await this.startDockerd();
-    await this.startPlugin();
+    if (!this.noPlugin) await this.startPlugin();
     await buildBusyboxImage(this, this.image);
   }
 
   /** `docker -H unix://T/docker.sock ARGS` (no shell). */
   docker(args: string[], timeoutMs?: number): Promise<ExecResult> {
-    return run('docker', ['-H', `unix://${this.socket}`, ...args], timeoutMs);
+    return run(DOCKER_CLI, ['-H', `unix://${this.socket}`, ...args], timeoutMs);
   }
 
   /** Like docker() but throws with stderr on a non-zero exit; resolves trimmed stdout. */
@@ -354,6 +367,9 @@ export class DockerHarness {
       // every user network: cnm's (the plugin removes its bridge) and Docker bridge ones (dockerd removes br-*)
       const nets = (await this.docker(['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.split('\n').filter(Boolean);
       for (const n of nets) await this.docker(['network', 'rm', n]);
+      // managed plugins a test installed: disabled and removed with their rootfs and state
+      const plugins = (await this.docker(['plugin', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+      for (const p of plugins) await this.docker(['plugin', 'rm', '-f', p]);
     }
     await this.stopPlugin('SIGTERM');
     await this.stopDockerd();

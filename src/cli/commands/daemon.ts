@@ -19,6 +19,7 @@ interface DaemonFlags {
   underlayDev?: string;
   dns: boolean;
   dnsUpstream?: string[];
+  logLevel?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -36,6 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--underlay-ip <ip>', 'shared --store: the address other hosts send VXLAN traffic to (default: of --underlay-dev)')
     .option('--underlay-dev <ifname>', "shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route's)")
     .option('--no-dns', "answer no DNS on the networks' gateways (containers then reach each other by address only)")
+    .option('--log-level <level>', 'debug, info (default), warn or error (also: CNM_LOG_LEVEL)')
     .option('--dns-upstream <ip[:port]>', "where names cnm does not know are forwarded (repeatable; default: the host's /etc/resolv.conf)", collect)
     .action(async function (this: Command) {
       const g = globalsOf(this);
@@ -47,6 +49,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { parseHostPort } = require('../../plugin/server') as typeof import('../../plugin/server.js');
       const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
       const { logger, openBackend } = ctx.daemon(g, {
+        logLevel: f.logLevel,
         gc: f.gc,
         firewall: f.firewall,
         hostName: f.hostName,

@@ -170,4 +170,62 @@ describe('plugin server', () => {
     assert.ok(logs.some((l) => l.action === 'removed unfinished endpoint e1 (creating)'));
     assert.equal(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT'), 0);
   });
+  it('binds the socket before the backend is open, holds calls until it is, and answers them after gc', async () => {
+    const sock = path.join(dir, 'early.sock');
+    const signals = new EventEmitter();
+    const events: string[] = [];
+    let openBackend!: () => void;
+    const opened = new Promise<void>((r) => (openBackend = r));
+    const done = runDaemon(
+      { socketPath: sock, stateDir: dir },
+      {
+        logger: quiet,
+        signals,
+        openBackend: async () => {
+          await opened;
+          return {
+            driver: new FakeNetworkDriver(),
+            ipam: new FakeIpam(),
+            mutex: new KeyedMutex(),
+            gc: async () => {
+              events.push('gc');
+              return { actions: [] };
+            },
+            close: async () => undefined,
+          };
+        },
+      },
+    );
+    await waitFor('the socket', () => existsSync(sock), { intervalMs: 5 });
+    const call = postUnix(sock, 'NetworkDriver.GetCapabilities').then((r) => {
+      events.push('answered');
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(events, [], 'nothing answered before the backend is open');
+    openBackend();
+    assert.equal((await call).status, 200);
+    assert.deepEqual(events, ['gc', 'answered']);
+    signals.emit('SIGTERM');
+    await done;
+  });
+
+  it('answers calls held during a failed start with the error, then exits and removes its socket', async () => {
+    const sock = path.join(dir, 'fail.sock');
+    let fail!: (e: Error) => void;
+    const failing = new Promise<never>((_, rej) => (fail = rej));
+    const outcome = runDaemon({ socketPath: sock, stateDir: dir }, { logger: quiet, openBackend: () => failing }).then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
+    await waitFor('the socket', () => existsSync(sock), { intervalMs: 5 });
+    const call = postUnix(sock, 'NetworkDriver.GetCapabilities');
+    await new Promise((r) => setTimeout(r, 20));
+    fail(new Error('state dir is locked'));
+    const r = await call;
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.body, { Err: 'cnm daemon failed to start: state dir is locked' });
+    assert.equal(await outcome, 'state dir is locked');
+    assert.equal(existsSync(sock), false);
+  });
 });
