@@ -3,7 +3,9 @@
  * probe, cgroups) and wires the engine, the runner and the daemon's backend from them. Only the entry point
  * (src/cli/main.ts) imports it; every other module gets what it needs through its constructor.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { isClusterStore, type ClusterStore } from './cluster/cluster-store';
@@ -28,17 +30,17 @@ import { StoreIpam } from './ipam/allocator';
 import type { DefaultPoolSpec } from './ipam/default-pools';
 import type { HostNetworksProvider } from './ipam/ipam';
 import type { NetlinkHandle, NetnsOps } from './netlink/handle';
+import { withHostLock } from './netlink/host-lock';
 import { lazyHandle } from './netlink/lazy-handle';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DaemonBackend } from './plugin/daemon';
 import { CgroupManager } from './runner/cgroup';
 import type { RunnerDeps } from './runner/deps';
-import { openStoreFromUrl } from './store/open-store-url';
-import { writeSync } from 'node:fs';
+import { openStoreFromUrl, parseStoreSpec } from './store/open-store-url';
 import { CRASH_STEPS, NO_CRASH_POINTS, type CrashPoints } from './core/crash';
 import { InvalidArgumentError } from './core/errors';
-import { addrOf } from './core/ip';
+import { addrOf, ipFamily } from './core/ip';
 
 export interface WiringOptions {
   stateDir: string;
@@ -168,7 +170,7 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   const bridge = new BridgeDriver({ host, store, owner, instance, log, firewall, deletions, crash });
   const segments = new SegmentChanges();
   const vxlan = new VxlanDriver(
-    { host, store, instance, log, hostName: hostName ?? '', bridge },
+    { host, store, instance, log, hostName: hostName ?? '', bridge, hostLock: (key, fn) => withHostLock(key, fn, { dir: path.join(opts.stateDir, 'locks') }) },
     { clustered: !!cluster, onSegmentChanged: (vni) => segments.changed(vni) },
   );
   const driver = new DriverRouter([bridge, vxlan], instance);
@@ -252,6 +254,34 @@ async function startDns(w: Wiring, upstreams: string[]): Promise<{ stop(): Promi
   };
 }
 
+/** The addresses of a shared store's endpoints (names looked up), for choosing the underlay without a default route. */
+async function storeAddresses(spec: string | undefined): Promise<string[]> {
+  const parsed = parseStoreSpec(spec);
+  if (parsed.kind !== 'etcd') return [];
+  const out: string[] = [];
+  for (const endpoint of parsed.endpoints) {
+    const host = endpoint.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (ipFamily(host)) out.push(host);
+    else out.push(...(await lookup(host, { all: true }).catch(() => [])).map((a) => a.address));
+  }
+  return out;
+}
+
+/** This machine's host id (HostRecord.hostId): made once, kept in the state dir's `host-id`. */
+export function localHostId(stateDir: string): string {
+  const file = path.join(stateDir, 'host-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f-]{36}$/.test(id)) return id;
+  } catch {
+    /* first start */
+  }
+  const id = randomUUID();
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  return id;
+}
+
 /**
  * What `cnm daemon` serves: the drivers and IPAM with background veth deletion, and on a shared store this host's
  * cluster membership (a leased host record, and the sync that programs the local vxlan devices).
@@ -267,13 +297,14 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
         {
           cluster: w.cluster,
           hostName: w.hostName,
+          hostId: localHostId(opts.stateDir),
           host: w.host,
           log: w.log,
           deviceName: vxlanDeviceName,
           segments: w.segments,
           onNetworkRemoved: (id, vni) => w.vxlan.onNetworkRemoved(id, vni),
         },
-        { ip: opts.underlayIp, dev: opts.underlayDev },
+        { ip: opts.underlayIp, dev: opts.underlayDev, towards: await storeAddresses(opts.store) },
       );
     }
     // gc rebuilds the firewall table; without gc, rebuild it here: a flushed ruleset heals on restart

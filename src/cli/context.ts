@@ -1,4 +1,5 @@
 /** What CLI commands run against: injected so tests can drive the commander program with fakes. */
+import type { ForgetReport, HostInfo } from '../cluster/host-admin';
 import type { Logger } from '../core/log';
 import type { Engine } from '../engine/engine';
 import type { DefaultPoolSpec } from '../ipam/default-pools';
@@ -36,6 +37,8 @@ export interface CliContext {
   engine(globals: GlobalOptions): Promise<Engine>;
   /** The runner's dependencies, on the same store and engine as every other command. */
   runner(globals: GlobalOptions): Promise<RunnerDeps>;
+  /** The hosts of the shared store (`cnm host`); rejects with the embedded store. */
+  hosts(globals: GlobalOptions): Promise<HostAdmin>;
   /** The daemon's logger and (opened on demand) backend. */
   daemon(globals: GlobalOptions, setup: DaemonSetup): { logger: Logger; openBackend(): Promise<DaemonBackend> };
   /** Run a command inside a sandbox's netns with inherited stdio; resolves its exit code. */
@@ -44,6 +47,11 @@ export interface CliContext {
   stderr(text: string): void;
   /** the exit code the process should end with (set by commands like exec) */
   exitCode?: number;
+}
+
+export interface HostAdmin {
+  list(): Promise<HostInfo[]>;
+  remove(name: string): Promise<ForgetReport>;
 }
 
 export const DEFAULT_STATE_DIR = '/var/lib/cnm';

@@ -7,6 +7,7 @@ import { COMMAND_MODULES } from './commands';
 import type { CliContext, GlobalOptions } from './context';
 import { runCli } from './program';
 import type { Wiring } from '../wiring';
+import { UnsupportedError } from '../core/errors';
 import { cliLogger, daemonLogLevel, daemonLogger } from './log';
 import { constants } from 'node:os';
 
@@ -46,6 +47,15 @@ export function realContext(): CliContext & { close(): Promise<void> } {
   return {
     engine: async (g) => (await wiring(g)).engine,
     runner: async (g) => (await wiring(g)).runner,
+    hosts: async (g) => {
+      const w = await wiring(g);
+      if (!w.cluster) {
+        throw new UnsupportedError('cnm host needs a shared store', { hint: 'give --store etcd://HOST:PORT[,...] (or CNM_STORE), as the daemons use' });
+      }
+      const { forgetHost, listHosts } = require('../cluster/host-admin') as typeof import('../cluster/host-admin.js');
+      const cluster = w.cluster;
+      return { list: () => listHosts(cluster), remove: (name) => forgetHost(cluster, w.ipam, name) };
+    },
     daemon: (g, setup) => {
       const logger = daemonLogger(daemonLogLevel(setup.logLevel, g.debug));
       const openBackend = async () =>

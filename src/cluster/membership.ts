@@ -14,6 +14,8 @@ import type { SegmentChanges } from './segment-changes';
 export interface ClusterMemberDeps {
   cluster: ClusterStore;
   hostName: string;
+  /** this machine's id (see HostRecord.hostId) */
+  hostId: string;
   host: NetlinkHandle;
   log: Logger;
   /** the local vxlan device of a VNI (the vxlan driver's naming) */
@@ -31,10 +33,11 @@ export interface ClusterMember {
 
 export async function joinCluster(deps: ClusterMemberDeps, underlay: UnderlayChoice): Promise<ClusterMember> {
   const log = deps.log.child({ component: 'cluster' });
-  const { ip, dev } = await resolveUnderlay(deps.host, underlay);
+  const { ip, dev, reason } = await resolveUnderlay(deps.host, underlay);
+  log.info({ underlayIp: ip, underlayDev: dev }, `underlay ${ip} on ${dev} (from ${reason})`);
   const reg = await registerHost(
     deps.cluster,
-    { name: deps.hostName, underlayIp: ip, underlayDev: dev, startedAt: new Date().toISOString() },
+    { name: deps.hostName, underlayIp: ip, underlayDev: dev, startedAt: new Date().toISOString(), hostId: deps.hostId },
     { log: (m) => log.warn(m) },
   );
   const sync = new ClusterSync({

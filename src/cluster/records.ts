@@ -16,6 +16,11 @@ export interface HostRecord {
   /** the interface holding underlayIp (its MTU bounds the overlay MTU) */
   underlayDev: string;
   startedAt: string;
+  /**
+   * Which machine holds the name: a random id kept in that machine's state dir. A daemon of another machine with
+   * the same host name (cloned VMs share the system host name) is refused instead of taking the record over.
+   */
+  hostId?: string;
 }
 
 export interface VxlanNetworkRecord {

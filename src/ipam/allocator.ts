@@ -158,26 +158,66 @@ export class StoreIpam implements Ipam {
           continue;
         }
       }
-      const space = spaceKey(loaded.record.addressSpace);
-      const index = await getJson<SpaceIndex>(this.store, space);
-      // the index is rewritten, never deleted: a deleted key's revision returns to 0, and a creator that read
-      // "absent" before could then pass its compare with a stale pool list (ABA)
-      const poolIds = (index?.value.poolIds ?? []).filter((id) => id !== poolId);
-      const ok = await this.store.txn({
-        compare: [
-          { key: space, modRevision: index?.modRevision ?? 0 },
-          { key: poolKey(poolId), modRevision: loaded.modRevision },
-        ],
-        success: [
-          { type: 'delete', key: poolKey(poolId) },
-          { type: 'deletePrefix', prefix: addrPrefix(poolId) },
-          { type: 'delete', key: nextKey(poolId) },
-          { type: 'put', key: space, value: JSON.stringify({ poolIds } satisfies SpaceIndex) },
-        ],
-      });
-      if (ok) return;
+      if (await this.deletePool(loaded)) return;
     }
     throw this.contention(`release pool ${poolId}`);
+  }
+
+  /** The pool, its addresses and its place in the space index, if the pool record is still `loaded`'s revision. */
+  private async deletePool(loaded: LoadedPool): Promise<boolean> {
+    const poolId = loaded.record.poolId;
+    const space = spaceKey(loaded.record.addressSpace);
+    const index = await getJson<SpaceIndex>(this.store, space);
+    // the index is rewritten, never deleted: a deleted key's revision returns to 0, and a creator that read
+    // "absent" before could then pass its compare with a stale pool list (ABA)
+    const poolIds = (index?.value.poolIds ?? []).filter((id) => id !== poolId);
+    return this.store.txn({
+      compare: [
+        { key: space, modRevision: index?.modRevision ?? 0 },
+        { key: poolKey(poolId), modRevision: loaded.modRevision },
+      ],
+      success: [
+        { type: 'delete', key: poolKey(poolId) },
+        { type: 'deletePrefix', prefix: addrPrefix(poolId) },
+        { type: 'delete', key: nextKey(poolId) },
+        { type: 'put', key: space, value: JSON.stringify({ poolIds } satisfies SpaceIndex) },
+      ],
+    });
+  }
+
+  /**
+   * A host declared gone for good (`cnm host rm`): `addresses` (its endpoints') go back to the shared pools holding
+   * them, and its references on shared pools are dropped; a pool it was the last holder of goes with its
+   * addresses. Resolves the addresses released.
+   */
+  async forgetHolder(holder: string, addresses: readonly string[]): Promise<string[]> {
+    const released: string[] = [];
+    for (const { value } of await listJson<PoolRecord>(this.store, POOLS_PREFIX)) {
+      if (!value.shared) continue;
+      const loaded = await this.loadPool(value.poolId);
+      for (const a of addresses) {
+        const addr = parseAddress(a, 'address');
+        if (addr.family !== loaded.pool.family || !cidrContainsAddress(loaded.pool, addr) || loaded.record.gateway === formatAddress(addr)) continue;
+        if (!(await this.store.get(addrKey(value.poolId, addr)))) continue;
+        await this.releaseAddress(value.poolId, a);
+        released.push(a);
+      }
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === this.maxAttempts) throw this.contention(`drop host ${holder}'s reference on pool ${value.poolId}`);
+        const current = await this.loadPool(value.poolId).catch(() => undefined);
+        if (!current || !current.record.holders?.[holder]) break;
+        const { [holder]: _gone, ...rest } = current.record.holders;
+        const ok =
+          Object.keys(rest).length === 0
+            ? await this.deletePool(current)
+            : await this.store.txn({
+                compare: [{ key: poolKey(value.poolId), modRevision: current.modRevision }],
+                success: [{ type: 'put', key: poolKey(value.poolId), value: JSON.stringify({ ...current.record, holders: rest }) }],
+              });
+        if (ok) break;
+      }
+    }
+    return released;
   }
 
   async getPool(poolId: string): Promise<PoolInfo | undefined> {

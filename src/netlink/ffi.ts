@@ -1,5 +1,5 @@
 /**
- * libc calls Node does not offer (setns, unshare, mount, umount2, gettid, mknod, setxattr), through koffi.
+ * libc calls Node does not offer (setns, unshare, mount, umount2, gettid, mknod, setxattr, flock), through koffi.
  * Loaded lazily on first use so that importing the kernel layer never needs libc bindings or root.
  * Every wrapper is synchronous and throws SyscallError carrying the errno name.
  */
@@ -33,6 +33,7 @@ interface Libc {
   gettid: KoffiFunction;
   mknod: KoffiFunction;
   setxattr: KoffiFunction;
+  flock: KoffiFunction;
   names: Map<number, string>;
 }
 
@@ -75,6 +76,7 @@ function load(): Libc {
     gettid: lib.func('int gettid()'),
     mknod: lib.func('int mknod(const char *path, unsigned int mode, unsigned long dev)'),
     setxattr: lib.func('int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    flock: lib.func('int flock(int fd, int op)'),
     names,
   };
   return libc;
@@ -124,4 +126,23 @@ export function setxattr(path: string, name: string, value: string): void {
   const l = load();
   const buf = Buffer.from(value, 'utf8');
   check(l, l.setxattr(path, name, buf, buf.length, 0), 'setxattr', `${path} ${name}`);
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+/** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file description holds it. */
+export function tryLockExclusive(fd: number): boolean {
+  const l = load();
+  if (l.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = l.koffi.errno();
+  const code = l.names.get(errno) ?? `errno ${errno}`;
+  if (code === 'EWOULDBLOCK' || code === 'EAGAIN') return false;
+  throw new SyscallError('flock', errno, code, `fd ${fd}`);
+}
+
+export function unlock(fd: number): void {
+  const l = load();
+  check(l, l.flock(fd, LOCK_UN), 'flock', `fd ${fd} LOCK_UN`);
 }

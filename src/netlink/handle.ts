@@ -75,6 +75,13 @@ export interface Route {
   table: number;
 }
 
+export interface RouteChoice {
+  dev?: string;
+  gateway?: string;
+  /** the source address the kernel picks */
+  source?: string;
+}
+
 /** A static forwarding entry in a device's own table (a vxlan's: which remote VTEP a MAC lives behind). */
 export interface FdbSpec {
   /** "aa:bb:cc:dd:ee:ff"; "00:00:00:00:00:00" is the flood entry: where broadcast and unknown unicast go. */
@@ -156,6 +163,11 @@ export interface NetlinkHandle {
   routeDel(route: RouteSpec): Promise<void>;
   /** Equivalent to: `ip route show table all` for unicast routes. */
   routeList(family?: 4 | 6): Promise<Route[]>;
+  /**
+   * The route the kernel would take to `dst` and the source address it would pick; undefined when `dst` is
+   * unreachable (no route). Equivalent to: `ip route get <dst>`.
+   */
+  routeGet(dst: string): Promise<RouteChoice | undefined>;
   /**
    * Adds a static entry to `dev`'s own forwarding table; idempotent. A unicast MAC points at one remote
    * (re-adding it with another `dst` moves it); the all-zeros (or a multicast) MAC collects one entry per `dst`,

@@ -37,7 +37,7 @@ export const IFF_UP = 1;
 export const IFA = { ADDRESS: 1, LOCAL: 2, FLAGS: 8 } as const;
 export const IFA_F_NODAD = 0x02;
 
-export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, TABLE: 15 } as const;
+export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PREFSRC: 7, TABLE: 15 } as const;
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_COMPAT = 252;
 export const RTPROT_BOOT = 3;
@@ -193,6 +193,7 @@ export interface RouteMsg {
   dst?: Buffer;
   gateway?: Buffer;
   oif?: number;
+  prefsrc?: Buffer;
 }
 
 export function parseRouteMsg(m: RawMsg): RouteMsg | undefined {
@@ -205,5 +206,7 @@ export function parseRouteMsg(m: RawMsg): RouteMsg | undefined {
   if (gateway) out.gateway = gateway;
   const oif = u32Of(a.get(RTA.OIF));
   if (oif !== undefined) out.oif = oif;
+  const prefsrc = a.get(RTA.PREFSRC);
+  if (prefsrc) out.prefsrc = prefsrc;
   return out;
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../core/errors';
 import { validateIfName, validateObjectName } from '../core/names';
 import { type ErrContext, errnoName, translateNetlinkError } from './errno';
-import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, nsLabel } from './errors';
+import { LinkExistsError, LinkNotFoundError, NetnsNotFoundError, RouteUnreachableError, nsLabel } from './errors';
 import {
   type Addr,
   type FdbEntry,
@@ -22,6 +22,7 @@ import {
   type NeighSpec,
   type NetlinkHandle,
   type Route,
+  type RouteChoice,
   type RouteSpec,
 } from './handle';
 import * as neigh from './neigh';
@@ -249,6 +250,27 @@ export class RtNetlinkHandle implements NetlinkHandle {
         out.push(r);
       }
     }
+    return out;
+  }
+
+  async routeGet(dst: string): Promise<RouteChoice | undefined> {
+    const to = ipToBytes(dst, 'destination');
+    const head = rtmsg({ family: afOf(to.family), dstLen: to.family === 4 ? 32 : 128, table: 0, protocol: 0, scope: 0, type: 0 });
+    let msgs;
+    try {
+      msgs = await this.request(RTM.GETROUTE, [head, attr(RTA.DST, to.bytes)], 0, { op: 'routeGet', netns: this.netns, dst });
+    } catch (err) {
+      // ENETUNREACH / EHOSTUNREACH: no route
+      if (err instanceof RouteUnreachableError) return undefined;
+      throw err;
+    }
+    const m = msgs.map(parseRouteMsg).find((x) => x !== undefined);
+    if (!m) return undefined;
+    const names = await this.indexNames();
+    const out: RouteChoice = {};
+    if (m.oif !== undefined) out.dev = names.get(m.oif) ?? String(m.oif);
+    if (m.gateway) out.gateway = ipFromBytes(m.gateway);
+    if (m.prefsrc) out.source = ipFromBytes(m.prefsrc);
     return out;
   }
 

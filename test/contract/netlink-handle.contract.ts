@@ -200,6 +200,15 @@ export function netlinkHandleContract(name: string, setup: () => Promise<Contrac
       assert.deepEqual(left, ['10.1.0.0/24', '10.3.0.0/24', 'default', 'fd00:1::/64']);
     });
 
+    it('tells the device, gateway and source address the kernel picks towards an address, or that there is no route', async () => {
+      await h.linkAdd({ kind: 'bridge', name: 'br0', up: true });
+      await h.addrAdd('br0', '10.1.0.1/24');
+      assert.deepEqual(await h.routeGet('10.1.0.77'), { dev: 'br0', source: '10.1.0.1' });
+      await h.routeAdd({ dst: '10.2.0.0/16', gateway: '10.1.0.254' });
+      assert.deepEqual(await h.routeGet('10.2.3.4'), { dev: 'br0', gateway: '10.1.0.254', source: '10.1.0.1' });
+      assert.equal(await h.routeGet('10.9.9.9'), undefined);
+    });
+
     it('refuses routes through a down device or an unreachable gateway with RouteUnreachableError', async () => {
       await h.linkAdd({ kind: 'bridge', name: 'br0' });
       await h.addrAdd('br0', '10.1.0.1/24');

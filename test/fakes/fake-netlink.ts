@@ -23,6 +23,7 @@ import {
   type NetlinkHandle,
   type NetnsOps,
   type Route,
+  type RouteChoice,
   type RouteSpec,
 } from '../../src/netlink/handle';
 import {
@@ -242,6 +243,29 @@ export class FakeNetlinkHandle implements NetlinkHandle {
   async routeList(family?: 4 | 6): Promise<Route[]> {
     const ns = this.live();
     return ns.routes.filter((r) => family === undefined || r.dst.family === family).map((r) => toRoute(ns, r));
+  }
+
+  async routeGet(dst: string): Promise<RouteChoice | undefined> {
+    const ns = this.live();
+    const to = ipToBytes(dst, 'destination');
+    // the longest match of connected subnets (addresses) and routes; a connected one uses its own address
+    const connected = ns.addrs
+      .filter((a) => a.prefix.family === to.family && prefixContains(a.prefix, to.bytes))
+      .sort((a, b) => b.prefix.len - a.prefix.len)[0];
+    const route = ns.routes
+      .filter((r) => r.dst.family === to.family && (r.dst.len === 0 || prefixContains(r.dst, to.bytes)))
+      .sort((a, b) => b.dst.len - a.dst.len)[0];
+    if (connected && (!route || connected.prefix.len >= route.dst.len)) {
+      return { dev: ns.links.get(connected.ifindex)!.name, source: ipFromBytes(connected.prefix.bytes) };
+    }
+    if (!route) return undefined;
+    const src = ns.addrs.find((a) => a.ifindex === route.ifindex && a.prefix.family === to.family);
+    const out: RouteChoice = {};
+    const dev = ns.links.get(route.ifindex);
+    if (dev) out.dev = dev.name;
+    if (route.gateway) out.gateway = ipFromBytes(route.gateway);
+    if (src) out.source = ipFromBytes(src.prefix.bytes);
+    return out;
   }
 
   async fdbAdd(entry: FdbSpec): Promise<void> {

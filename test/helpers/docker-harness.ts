@@ -132,6 +132,8 @@ export interface HarnessOptions {
   pluginNodeArgs?: string[];
   /** extra environment for the plugin process, e.g. { CNM_FIREWALL: 'off' } */
   pluginEnv?: Record<string, string>;
+  /** extra `cnm daemon` arguments, e.g. ['--underlay-ip', IP] */
+  pluginArgs?: string[];
   /**
    * Let dockerd manage iptables as it does by default (default false: --iptables=false --ip-forward=false
    * --ip-masq=false), with the iptables FORWARD policy DROP in place once dockerd is up. It still gets
@@ -164,6 +166,7 @@ export class DockerHarness {
   private readonly detached: boolean;
   private readonly pluginNodeArgs: string[];
   private readonly pluginEnv: Record<string, string>;
+  private readonly pluginArgs: string[];
   private readonly dockerIptables: boolean;
   private readonly noPlugin: boolean;
   readonly engine: EngineSpec;
@@ -175,6 +178,7 @@ export class DockerHarness {
     this.engine = opts.engine ?? ENGINES[0];
     this.pluginNodeArgs = opts.pluginNodeArgs ?? [];
     this.pluginEnv = opts.pluginEnv ?? {};
+    this.pluginArgs = opts.pluginArgs ?? [];
     const rand = randomBytes(3).toString('hex');
     const prefix = opts.prefix ?? 'cnm-e2e';
     if (!/^[a-z][a-z0-9-]{0,15}$/.test(prefix)) throw new Error(`harness prefix ${JSON.stringify(prefix)}: use 1-16 of [a-z0-9-], starting with a letter`);
@@ -312,6 +316,46 @@ export class DockerHarness {
     this.killContainerd();
   }
 
+  /**
+   * The engine dies as with a lost machine: SIGKILL to the plugin, dockerd, its containerd and shims (every
+   * process whose command line names this harness's dir) and every process below them (the containers).
+   * stop() afterwards removes what is left on disk.
+   */
+  async killEngine(): Promise<void> {
+    const parents = new Map<number, number>();
+    const roots = new Set<number>([this.dockerd?.pid, this.plugin?.pid].filter((p): p is number => p !== undefined));
+    for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      try {
+        const pid = Number(d);
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(this.dir)) roots.add(pid);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    const doomed = new Set(roots);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, ppid] of parents) {
+        if (!doomed.has(pid) && doomed.has(ppid)) {
+          doomed.add(pid);
+          grew = true;
+        }
+      }
+    }
+    for (const pid of doomed) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await Promise.all([exited(this.dockerd), exited(this.plugin)]);
+    this.dockerd = undefined;
+    this.plugin = undefined;
+  }
+
   async restartDockerd(): Promise<void> {
     await this.stopDockerd();
     await this.startDockerd();
@@ -320,7 +364,17 @@ export class DockerHarness {
   async startPlugin(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true });
     const log = openSync(path.join(this.dir, 'plugin.log'), 'a');
-    const argv = [process.execPath, ...this.pluginNodeArgs, CLI_MAIN, 'daemon', '--socket', this.pluginSocket, '--state-dir', this.stateDir];
+    const argv = [
+      process.execPath,
+      ...this.pluginNodeArgs,
+      CLI_MAIN,
+      '--state-dir',
+      this.stateDir,
+      'daemon',
+      '--socket',
+      this.pluginSocket,
+      ...this.pluginArgs,
+    ];
     this.plugin = spawn('nsenter', [`--net=/run/netns/${this.netns}`, '--', ...argv], {
       stdio: ['ignore', log, log],
       detached: this.detached,

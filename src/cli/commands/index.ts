@@ -7,7 +7,8 @@ import * as containerRun from './container-run';
 import * as daemon from './daemon';
 import * as exec from './exec';
 import * as gc from './gc';
+import * as host from './host';
 import * as network from './network';
 import * as sandbox from './sandbox';
 
-export const COMMAND_MODULES: readonly CommandModule[] = [apply, connect, containerManage, containerRun, daemon, exec, gc, network, sandbox];
+export const COMMAND_MODULES: readonly CommandModule[] = [apply, connect, containerManage, containerRun, daemon, exec, gc, host, network, sandbox];

@@ -28,7 +28,11 @@ export interface VxlanDeps {
   hostName: string;
   /** the bridge driver: each host's part of a segment is one of its bridges */
   bridge: LocalBridge;
+  /** a lock shared by every cnm process of this host (withHostLock; tests: an in-process one) */
+  hostLock: HostLock;
 }
+
+export type HostLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface LocalSegment {
   bridge: LocalBridgeInfo;
@@ -57,8 +61,20 @@ export async function segmentMtu(deps: VxlanDeps, rec: VxlanNetworkRecord): Prom
   return { mtu: rec.mtu ?? link.mtu - VXLAN_OVERHEAD, underlayDev, local };
 }
 
-/** Idempotent: makes what is missing of the bridge and the vxlan device; undoes what it made on failure. */
-export async function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<LocalSegment> {
+/** The host-wide lock of a segment: the daemon and CLI commands of one host bring a VNI up or down one at a time. */
+function segmentLock<T>(deps: VxlanDeps, vni: number, fn: () => Promise<T>): Promise<T> {
+  return deps.hostLock(`vxlan-${vni}`, fn);
+}
+
+/**
+ * Idempotent: makes what is missing of the bridge and the vxlan device; undoes what it made on failure. Serialized
+ * with every other cnm process of the host for this VNI (two would otherwise both create the bridge and one fail).
+ */
+export function ensureLocalSegment(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<LocalSegment> {
+  return segmentLock(deps, rec.vni, () => ensureLocalSegmentLocked(deps, rec));
+}
+
+async function ensureLocalSegmentLocked(deps: VxlanDeps, rec: VxlanNetworkRecord): Promise<LocalSegment> {
   const vxlanDevice = vxlanDeviceName(rec.vni);
   const existing = await deps.bridge.localBridge(rec.id);
   if (existing?.state === 'ready' && existing.mtu && (await deps.host.linkByName(vxlanDevice))) {
@@ -107,9 +123,11 @@ export async function hasLocalEndpoints(deps: VxlanDeps, vni: number): Promise<b
 }
 
 /** Removes the host's part of the segment; unless `force`, only when no local endpoint is left. */
-export async function releaseLocalSegment(deps: VxlanDeps, networkId: string, vni: number, force = false): Promise<boolean> {
-  if (!force && (await hasLocalEndpoints(deps, vni))) return false;
-  await deleteLinkIfExists(deps.host, vxlanDeviceName(vni));
-  await deps.bridge.deleteNetwork(networkId);
-  return true;
+export function releaseLocalSegment(deps: VxlanDeps, networkId: string, vni: number, force = false): Promise<boolean> {
+  return segmentLock(deps, vni, async () => {
+    if (!force && (await hasLocalEndpoints(deps, vni))) return false;
+    await deleteLinkIfExists(deps.host, vxlanDeviceName(vni));
+    await deps.bridge.deleteNetwork(networkId);
+    return true;
+  });
 }

@@ -88,6 +88,23 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
     assert.ok(await c.ping(`${c.prefix}a1`, ip(`${c.prefix}a2`), ['-s', '1400', '-M', 'do']), '1400 bytes + headers with DF set');
   });
 
+  it('brings one segment up from two processes of a host at the same moment (serialized across processes)', async () => {
+    const net = `${c.prefix}par`;
+    await h3.cnmOk('network', 'create', net, '--driver', 'vxlan', '--subnet', '10.236.0.0/24');
+    const sbs = [c.sandbox('par1'), c.sandbox('par2'), c.sandbox('par3')];
+    for (const sb of sbs) await h3.cnmOk('sandbox', 'create', sb);
+    // no endpoint of the network on h3 yet: every connect finds the bridge and vxlan device missing
+    const runs = await Promise.all(sbs.map((sb) => h3.cnm('connect', net, sb)));
+    assert.deepEqual(
+      runs.map((r) => [r.code, r.stderr.trim()]),
+      sbs.map(() => [0, '']),
+    );
+    const a = (JSON.parse(await h3.cnmOk('--json', 'sandbox', 'inspect', sbs[0])) as { endpoints: { address: string }[] }).endpoints[0].address.split('/')[0];
+    for (const sb of sbs.slice(1)) assert.ok(await c.ping(sb, a), `${sb} reaches ${a} over the one local bridge`);
+    for (const sb of sbs) await h3.cnmOk('sandbox', 'rm', sb);
+    await h3.cnmOk('network', 'rm', net);
+  });
+
   it('keeps different vxlan networks isolated', async () => {
     const b2 = await attach(h2, `${c.prefix}b`, 'b2');
     const b3 = await attach(h3, `${c.prefix}b`, 'b3');

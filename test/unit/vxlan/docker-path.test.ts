@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import pino from 'pino';
+import { forgetHost, listHosts } from '../../../src/cluster/host-admin';
 import { clusterKeys } from '../../../src/cluster/records';
 import { StoreIpam } from '../../../src/ipam/allocator';
 import { createPluginApp } from '../../../src/plugin/app';
@@ -186,5 +187,52 @@ describe('vxlan network on the Docker path (one NetworkID per host)', () => {
       V6: false,
     });
     assert.equal(bad.status, 400);
+  });
+  it("keeps a missing host's addresses; `host rm` refuses it while alive, then releases them and its records", async () => {
+    const na = await createNetwork(a, nid('a'));
+    const nb = await createNetwork(b, nid('b'));
+    const endpoint = async (d: DockerHost, net: string, pool: string, ep: string): Promise<string> => {
+      const addr = (await ok(d, 'IpamDriver.RequestAddress', { PoolID: pool, Address: '', Options: null })).Address as string;
+      await ok(d, 'NetworkDriver.CreateEndpoint', {
+        NetworkID: net,
+        EndpointID: nid(ep),
+        Interface: { Address: addr, AddressIPv6: '', MacAddress: '' },
+        Options: {},
+      });
+      return addr.split('/')[0];
+    };
+    const onA = await endpoint(a, nid('a'), na.poolId, '1');
+    const onB = await endpoint(b, nid('b'), nb.poolId, '2');
+    await settle([a.h, b.h]);
+    const ipamA = new StoreIpam({ store: a.h.store, holder: 'ha' });
+    await assert.rejects(forgetHost(cluster, ipamA, 'hb'), /host hb is alive: its daemon holds the lease of cluster\/hosts\/hb \(underlay 192\.0\.2\.2\)/);
+    // hb's lease runs out: missing, not gone; its address stays taken
+    await cluster.expire(clusterKeys.host('hb'));
+    await settle([a.h]);
+    assert.deepEqual(
+      (await listHosts(cluster)).map((h) => [h.name, h.alive, h.endpoints]),
+      [
+        ['ha', true, 1],
+        ['hb', false, 1],
+      ],
+    );
+    assert.ok((await ipamA.listAddresses(na.poolId)).includes(onB));
+    await assert.rejects(ipamA.requestAddress({ poolId: na.poolId, address: onB }), /already allocated/);
+    const report = await forgetHost(cluster, ipamA, 'hb');
+    assert.deepEqual([report.endpoints, report.addresses, report.networksLeft, report.networksRemoved], [1, [onB], [nid('a')], []]);
+    assert.deepEqual(await ipamA.listAddresses(na.poolId), ['10.42.0.1', onA], "the gateway and host a's address stay");
+    const pool = JSON.parse((await cluster.get(`ipam/pools/${encodeURIComponent(na.poolId)}`))!.value);
+    assert.deepEqual(pool.holders, { ha: 1 });
+    const seg = JSON.parse((await cluster.get(clusterKeys.network(nid('a'))))!.value);
+    assert.deepEqual(seg.members, { [nid('a')]: 'ha' });
+    assert.equal(await cluster.get(clusterKeys.alias(nid('b'))), undefined);
+    assert.deepEqual((await cluster.list('local/hb/')).length, 0, 'nothing of hb is left in the store');
+    assert.deepEqual(
+      (await listHosts(cluster)).map((h) => h.name),
+      ['ha'],
+    );
+    await assert.rejects(forgetHost(cluster, ipamA, 'hb'), /not found|hb/);
+    // its address can be handed out again
+    assert.equal(await ipamA.requestAddress({ poolId: na.poolId, address: onB }), `${onB}/24`);
   });
 });

@@ -1,6 +1,7 @@
 /** Two (or more) fake hosts sharing one FakeClusterStore: each with its own kernel, scoped store, vxlan driver and sync. */
 import { ClusterSync } from '../../../src/cluster/cluster-sync';
 import { HostScopedStore } from '../../../src/cluster/host-scoped-store';
+import { inProcessLock } from '../../fakes/in-process-lock';
 import { clusterKeys } from '../../../src/cluster/records';
 import { vxlanDeviceName } from '../../../src/drivers/vxlan/options';
 import { VxlanDriver } from '../../../src/drivers/vxlan/vxlan-driver';
@@ -35,7 +36,7 @@ export async function makeHost(cluster: FakeClusterStore, name: string, ip: stri
   const instance = `i-${name}`;
   const bridge = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance, log: silentLogger });
   const driver = new VxlanDriver(
-    { host, store, instance, hostName: name, log: silentLogger, bridge },
+    { host, store, instance, hostName: name, log: silentLogger, bridge, hostLock: inProcessLock() },
     { clustered: true, onSegmentChanged: (vni) => segments.changed(vni) },
   );
   const sync = new ClusterSync({

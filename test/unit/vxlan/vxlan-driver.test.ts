@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { clusterKeys } from '../../../src/cluster/records';
+import { inProcessLock } from '../../fakes/in-process-lock';
 import { ConflictError, UnsupportedError } from '../../../src/core/errors';
 import type { AttachRequest, CreateNetworkRequest } from '../../../src/drivers/driver';
 import { parseVxlanOptions } from '../../../src/drivers/vxlan/options';
@@ -72,7 +73,7 @@ describe('VxlanDriver', () => {
     const host = new FakeNetnsOps(new FakeKernel()).openHandle(null);
     const store = new MemoryStore();
     const bridge = new BridgeDriver({ host, store, owner: new FakeOwnerProbe(), instance: 'i', log: silentLogger });
-    const driver = new VxlanDriver({ host, store, instance: 'i', hostName: '', log: silentLogger, bridge }, { clustered: false });
+    const driver = new VxlanDriver({ host, store, instance: 'i', hostName: '', log: silentLogger, bridge, hostLock: inProcessLock() }, { clustered: false });
     await assert.rejects(driver.createNetwork(createReq()), (e: unknown) => e instanceof UnsupportedError && /--store etcd/.test(e.hint ?? ''));
   });
 
