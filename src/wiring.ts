@@ -12,6 +12,7 @@ import { isClusterStore, type ClusterStore } from './cluster/cluster-store';
 import { HostScopedStore, validateHostName } from './cluster/host-scoped-store';
 import type { ClusterMember } from './cluster/membership';
 import { SegmentChanges } from './cluster/segment-changes';
+import { settledWithin } from './core/deadline';
 import { KeyedMutex } from './core/keyed-mutex';
 import type { Logger } from './core/log';
 import type { Store } from './core/store';
@@ -321,9 +322,20 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
     mutex: new KeyedMutex(),
     gc: () => w.engine.gc(),
     close: async () => {
-      await dns?.stop();
-      await member?.leave();
-      await w.close();
+      // in order, but bounded: with the store unreachable every step that writes to it would wait for the request
+      // timeout; after the budget the store is closed, which fails what still waits on it at once
+      const orderly = (async () => {
+        await dns?.stop();
+        await member?.leave();
+        await w.close();
+      })();
+      if (await settledWithin(orderly, SHUTDOWN_BUDGET_MS)) return orderly;
+      w.log.warn(`the store did not answer within ${SHUTDOWN_BUDGET_MS} ms of the shutdown: closing it; what was left to write stays for the next start`);
+      await w.store.close().catch(() => undefined);
+      await settledWithin(orderly, 500);
     },
   };
 }
+
+/** How long the daemon's shutdown waits for the store before it closes it (SIGTERM must not hang on a dead etcd). */
+export const SHUTDOWN_BUDGET_MS = 2000;

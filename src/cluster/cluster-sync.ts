@@ -9,7 +9,7 @@ import type { Logger } from '../core/log';
 import type { SegmentChanges } from './segment-changes';
 import type { NetlinkHandle } from '../netlink/handle';
 import type { ClusterStore, StoreWatch, WatchEvent } from './cluster-store';
-import { desiredEntries, isEmptyPlan, planSync, type SyncPlan } from './fdb-plan';
+import { desiredEntries, FLOOD_MAC, isEmptyPlan, planSync, type SyncPlan } from './fdb-plan';
 import {
   CLUSTER_PREFIX,
   HOSTS_PREFIX,
@@ -173,7 +173,13 @@ export class ClusterSync {
     const desired = desiredEntries({ vni, self: this.deps.self, dev, hosts: this.hosts, endpoints });
     const plan = planSync(desired, { fdb: await host.fdbList(dev), neigh: await host.neighList(dev) });
     if (isEmptyPlan(plan)) return plan;
-    for (const e of plan.fdbDel) await ignoreNotFound(host.fdbDel(e));
+    for (const e of plan.fdbDel) {
+      await ignoreNotFound(host.fdbDel(e));
+      // the bridge may have learned that MAC on the vxlan port: forget it, or a local endpoint that gets the same
+      // MAC later (MACs follow addresses, which go back to the pool) stays unreachable from the other hosts until it
+      // sends a frame itself
+      if (e.mac !== FLOOD_MAC && host.bridgeFdbForget) await ignoreNotFound(host.bridgeFdbForget(e.mac, e.dev));
+    }
     for (const n of plan.neighDel) await ignoreNotFound(host.neighDel(n));
     for (const e of plan.fdbAdd) await host.fdbAdd(e);
     for (const n of plan.neighAdd) await host.neighAdd(n);

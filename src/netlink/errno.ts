@@ -58,7 +58,7 @@ export function translateNetlinkError(err: unknown, ctx: ErrContext): CnmError {
       if (ctx.op === 'linkSetNetns') return new LinkExistsError(ctx.link ?? '?', ctx.targetNetns ?? null, opts);
       return new LinkExistsError(ctx.link ?? '?', ctx.netns, opts);
     case 'ENOENT':
-      if (ctx.op === 'fdbDel') return new FdbNotFoundError(ctx.mac ?? '?', ctx.link ?? '?', ctx.netns, opts);
+      if (ctx.op === 'fdbDel' || ctx.op === 'bridgeFdbForget') return new FdbNotFoundError(ctx.mac ?? '?', ctx.link ?? '?', ctx.netns, opts);
       if (ctx.op === 'neighDel') return new NeighNotFoundError(ctx.ip ?? '?', ctx.link ?? '?', ctx.netns, opts);
       return new InternalError(`${what} failed: ENOENT`, opts);
     case 'EAFNOSUPPORT':

@@ -184,6 +184,11 @@ export interface NetlinkHandle {
    * Equivalent to: `bridge fdb del <mac> dev <dev> [dst <dst>] self`. Rejects with FdbNotFoundError.
    */
   fdbDel?(entry: { mac: string; dev: string; dst?: string }): Promise<void>;
+  /**
+   * Drops what the bridge learned about `mac` on its port `port` (NotFound when it knows nothing there). Equivalent
+   * to: `bridge fdb del <mac> dev <port> master`.
+   */
+  bridgeFdbForget?(mac: string, port: string): Promise<void>;
   /** Entries of `dev`'s own table (`self`), one per (MAC, dst). Equivalent to: `bridge fdb show dev <dev> self`. */
   fdbList?(dev: string): Promise<FdbEntry[]>;
   /**

@@ -14,6 +14,7 @@ export const AF_BRIDGE = 7;
 export const NLM_F_APPEND = 0x800;
 export const NUD_PERMANENT = 0x80;
 export const NTF_SELF = 0x02;
+export const NTF_MASTER = 0x04;
 export const NTF_PROXY = 0x08;
 export const NDA = { DST: 1, LLADDR: 2, IFINDEX: 8 } as const;
 
@@ -70,6 +71,14 @@ export async function fdbDel(io: NeighIo, e: { mac: string; dev: string; dst?: s
   const body = [ndmsg({ family: AF_BRIDGE, index, flags: NTF_SELF }), attr(NDA.LLADDR, mac)];
   if (dst) body.push(attr(NDA.DST, dst.bytes));
   await io.exchange(RTM_NEIGH.DEL, body, 0, { op: 'fdbDel', netns: io.netns, link: e.dev, mac: formatMac(mac), dst: e.dst });
+}
+
+/** A bridge's own (learned or static) entry for `mac` on its port `port`. */
+export async function bridgeFdbForget(io: NeighIo, mac: string, port: string): Promise<void> {
+  const m = parseMac(mac);
+  const index = await io.indexOf(port);
+  const body = [ndmsg({ family: AF_BRIDGE, index, flags: NTF_MASTER }), attr(NDA.LLADDR, m)];
+  await io.exchange(RTM_NEIGH.DEL, body, 0, { op: 'bridgeFdbForget', netns: io.netns, link: port, mac: formatMac(m) });
 }
 
 export async function fdbList(io: NeighIo, dev: string): Promise<FdbEntry[]> {

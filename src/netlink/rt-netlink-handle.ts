@@ -282,6 +282,10 @@ export class RtNetlinkHandle implements NetlinkHandle {
     return neigh.fdbDel(this.neighIo, entry);
   }
 
+  bridgeFdbForget(mac: string, port: string): Promise<void> {
+    return neigh.bridgeFdbForget(this.neighIo, mac, port);
+  }
+
   fdbList(dev: string): Promise<FdbEntry[]> {
     return neigh.fdbList(this.neighIo, dev);
   }

@@ -15,6 +15,7 @@ import {
   type IOptions,
   type Namespace,
 } from 'etcd3';
+import { settledWithin } from '../core/deadline';
 import { CnmError, InternalError, InvalidArgumentError, PermissionDeniedError } from '../core/errors';
 import { compareKeys, validateKey, validatePrefix, validateTxn } from './keys';
 import { KeySpace, toEtcdCompare, toEtcdOps } from './etcd-txn';
@@ -30,7 +31,7 @@ export interface EtcdStoreOptions {
   endpoints: string[];
   /** Every Store key is stored under this etcd key prefix; default "cnm/". */
   prefix?: string;
-  /** Deadline of one unary request (not of watches or lease keepalives); default 10 s. */
+  /** Deadline of one unary request (not of watches or lease keepalives); default 5 s, well within dockerd's 30 s plugin timeout. */
   requestTimeoutMs?: number;
 }
 
@@ -40,6 +41,9 @@ export class StoreUnavailableError extends CnmError {
     super('internal', 'CNM_STORE_UNAVAILABLE', message, options);
   }
 }
+
+/** How long close() waits for etcd to confirm watch cancellations. */
+const WATCH_CANCEL_MS = 1000;
 
 /** Keys per range request when listing: bounded replies however much is stored. */
 const LIST_PAGE = 1000;
@@ -57,7 +61,7 @@ export class EtcdStore implements Store {
     if (options.endpoints.length === 0) throw new InvalidArgumentError('an etcd store needs at least one endpoint (host:port)');
     const prefix = options.prefix ?? DEFAULT_ETCD_PREFIX;
     if (prefix === '') throw new InvalidArgumentError('the etcd key prefix must not be empty: cnm keeps its keys apart from others');
-    const timeout = options.requestTimeoutMs ?? 10_000;
+    const timeout = options.requestTimeoutMs ?? 5_000;
     this.label = `etcd://${options.endpoints.join(',')}`;
     const clientOptions: IOptions = {
       hosts: options.endpoints.map((e) => `http://${e}`),
@@ -170,7 +174,8 @@ export class EtcdStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const l of [...this.leases]) l.release();
-    await Promise.all([...this.watches].map((w) => w.cancel().catch(() => undefined)));
+    // a watch's cancel waits for etcd's confirmation: bounded, since closing the client ends the stream anyway
+    await settledWithin(Promise.all([...this.watches].map((w) => w.cancel().catch(() => undefined))), WATCH_CANCEL_MS);
     this.client.close();
   }
 

@@ -6,6 +6,9 @@ import { globalsOf } from '../command-module';
 import type { CliContext } from '../context';
 import { collect } from '../parse';
 
+/** After the daemon stopped: how long the process may take to exit by itself before it is ended. */
+const EXIT_GRACE_MS = 500;
+
 interface DaemonFlags {
   socket: string;
   socketGroup?: string;
@@ -60,5 +63,8 @@ export function register(program: Command, ctx: CliContext): void {
       // the plugin (express, the request schemas) is loaded by this command alone
       const { runDaemon } = require('../../plugin/daemon') as typeof import('../../plugin/daemon.js');
       await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
+      // stopped in order; what a dependency still holds open (an etcd connection that hangs, its streams) must not
+      // keep the process: leave at once if nothing else is pending, else after a short grace
+      setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
     });
 }

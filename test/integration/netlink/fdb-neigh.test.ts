@@ -47,6 +47,18 @@ describe('RtNetlinkHandle FDB and neighbor entries seen by iproute2 (root)', () 
     assert.ok(listed.every((e) => e.permanent && e.dst !== undefined));
   });
 
+  it('forgets what the bridge knows of a MAC on one port only, and says when it knows nothing there', async () => {
+    // what learning leaves behind, made here as a static entry of the bridge on the vxlan port
+    run('bridge', 'fdb', 'add', '02:42:0a:01:00:09', 'dev', 'vx0', 'master', 'static');
+    assert.match(run('bridge', 'fdb', 'show', 'dev', 'vx0'), /02:42:0a:01:00:09 master br0/);
+    await h!.fdbAdd!({ mac: '02:42:0a:01:00:09', dev: 'vx0', dst: '10.1.0.2' });
+    await h!.bridgeFdbForget!('02:42:0a:01:00:09', 'vx0');
+    const left = run('bridge', 'fdb', 'show', 'dev', 'vx0');
+    assert.doesNotMatch(left, /02:42:0a:01:00:09 master/);
+    assert.match(left, /02:42:0a:01:00:09 dst 10\.1\.0\.2 self permanent/, "the vxlan's own entry is not the bridge's");
+    await assert.rejects(h!.bridgeFdbForget!('02:42:0a:01:00:09', 'vx0'), /not found|FDB|fdb/i);
+  });
+
   it('creates the vxlan with learning off and ARP proxy on', () => {
     const details = run('ip', '-d', 'link', 'show', 'vx0');
     assert.match(details, /vxlan id 77 local 10\.1\.0\.1 .*dstport 4789/s);
