@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker.io docker-compose busybox-static iputils-ping etcd-server debootstrap)
+  want+=(docker.io docker-compose busybox-static iputils-ping etcd-server debootstrap iperf3)
 fi
 missing=()
 for p in "${want[@]}"; do
