@@ -77,22 +77,14 @@ describe('e2e: one vxlan network over three dockerds on one etcd', function () {
     await mustRun('ip', ['-n', h.netns, 'link', 'set', 'ul0', 'up']);
   }
 
-  /** `cnm` on host i, on the shared store (what an operator types there) */
-  function cnm(i: number, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return run('env', [
-      `CNM_HOST_NAME=${hostName(i)}`,
-      'nsenter',
-      `--net=/run/netns/${hosts[i].netns}`,
-      '--',
-      process.execPath,
-      CLI,
-      '--store',
-      `etcd://${etcd!.endpoint}`,
-      '--state-dir',
-      hosts[i].stateDir,
-      ...args,
-    ]);
+  /** `cnm ARGS` in netns `netns` as host `name` on the shared store, with its own state dir */
+  function cnmAs(netns: string, name: string, stateDir: string, args: string[], timeoutMs?: number): ReturnType<typeof run> {
+    const argv = ['nsenter', `--net=/run/netns/${netns}`, '--', process.execPath, CLI, '--store', `etcd://${etcd!.endpoint}`, '--state-dir', stateDir, ...args];
+    return run('env', [`CNM_HOST_NAME=${name}`, 'CNM_FIREWALL=off', ...argv], timeoutMs);
   }
+
+  /** `cnm` on host i (what an operator types there) */
+  const cnm = (i: number, args: string[]): ReturnType<typeof run> => cnmAs(hosts[i].netns, hostName(i), hosts[i].stateDir, args);
 
   const ipOf = (i: number, c: string): Promise<string> => hosts[i].dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, c]);
 
@@ -153,26 +145,7 @@ describe('e2e: one vxlan network over three dockerds on one etcd', function () {
 
   it('refuses a second daemon that claims a host name another machine holds, naming it and its underlay', async () => {
     // another "machine" (its own state dir, so its own host id) in host 3's netns, with host 1's name
-    const r = await run(
-      'env',
-      [
-        `CNM_HOST_NAME=${hostName(0)}`,
-        'CNM_FIREWALL=off',
-        'nsenter',
-        `--net=/run/netns/${hosts[2].netns}`,
-        '--',
-        process.execPath,
-        CLI,
-        '--store',
-        `etcd://${etcd!.endpoint}`,
-        '--state-dir',
-        path.join(hosts[2].dir, 'clone'),
-        'daemon',
-        '--socket',
-        path.join(hosts[2].dir, 'clone.sock'),
-      ],
-      30_000,
-    );
+    const r = await cnmAs(hosts[2].netns, hostName(0), path.join(hosts[2].dir, 'clone'), ['daemon', '--socket', path.join(hosts[2].dir, 'clone.sock')], 30_000);
     assert.notEqual(r.code, 0);
     assert.match(
       r.stdout + r.stderr,

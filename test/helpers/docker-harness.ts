@@ -382,7 +382,15 @@ export class DockerHarness {
     });
     closeSync(log);
     const child = this.plugin;
-    await waitFor('the cnm plugin socket', () => socketAccepts(this.pluginSocket), {
+    // ready, not only bound: the daemon binds its socket first and logs this once it has reconciled and joined
+    const ready = (): boolean => {
+      try {
+        return this.pluginLogs().some((l) => l.msg === 'cnm daemon listening' && l.pid === child.pid);
+      } catch {
+        return false; // a line still being written
+      }
+    };
+    await waitFor('the cnm plugin to be ready', async () => ready() && (await socketAccepts(this.pluginSocket)), {
       timeoutMs: 20_000,
       intervalMs: 100,
       failFast: () => (child.exitCode !== null ? `plugin exited ${child.exitCode}: ${this.tail('plugin.log')}` : undefined),
