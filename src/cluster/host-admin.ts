@@ -81,17 +81,20 @@ export async function forgetHost(store: Store, ipam: HolderIpam, name: string): 
       hint: `stop cnm on ${name} first; \`cnm host rm\` is for a machine that is gone for good`,
     });
   }
-  const known = (await listHosts(store)).some((h) => h.name === name) || (await store.list(`${LOCAL_ROOT}${name}/`)).length > 0;
-  if (!known) throw new NotFoundError('cluster host', name, { hint: 'see `cnm host ls`' });
+  const endpoints = (await endpointsByHost(store)).get(name) ?? [];
+  const networks = await listJson<VxlanNetworkRecord>(store, VXLAN_NETWORKS_PREFIX);
+  const isMember = networks.some((kv) => Object.values(kv.value.members ?? {}).includes(name));
+  if (endpoints.length === 0 && !isMember && (await store.list(`${LOCAL_ROOT}${name}/`)).length === 0) {
+    throw new NotFoundError('cluster host', name, { hint: 'see `cnm host ls`' });
+  }
 
   // every write below also requires the host still unregistered (a daemon coming back wins)
   const stillGone = { key: clusterKeys.host(name), modRevision: 0 };
-  const endpoints = (await endpointsByHost(store)).get(name) ?? [];
   const addresses = endpoints.flatMap((e) => [e.ipv4, e.ipv6].filter((a): a is string => a !== undefined));
   const released = await ipam.forgetHolder(name, addresses);
   const report: ForgetReport = { host: name, endpoints: endpoints.length, addresses: released, networksLeft: [], networksRemoved: [] };
 
-  for (const kv of await listJson<VxlanNetworkRecord>(store, VXLAN_NETWORKS_PREFIX)) {
+  for (const kv of networks) {
     const rec = kv.value;
     const mine = Object.entries(rec.members ?? {}).filter(([, host]) => host === name);
     if (mine.length === 0) continue;
