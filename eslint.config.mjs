@@ -16,7 +16,7 @@ const layers = [
   ['sandbox', 'endpoint', 'network'],
   ['cluster', 'drivers'],
   ['engine'],
-  ['plugin', 'runner', 'dns'],
+  ['plugin', 'runner', 'dns', 'diagnose'],
   ['cli'],
 ];
 

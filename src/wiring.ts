@@ -35,6 +35,7 @@ import { withHostLock } from './netlink/host-lock';
 import { lazyHandle } from './netlink/lazy-handle';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
+import type { DoctorDeps } from './diagnose/doctor';
 import type { DaemonBackend } from './plugin/daemon';
 import { CgroupManager } from './runner/cgroup';
 import type { RunnerDeps } from './runner/deps';
@@ -211,6 +212,32 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
       host.close();
       await store.close();
     },
+  };
+}
+
+/** What `cnm doctor` reads, on this process's wiring (the firewall's sources, the host's files and tools). */
+export function doctorDeps(w: Wiring): DoctorDeps {
+  const { LocalHostExec } = require('./firewall/host-exec') as typeof import('./firewall/host-exec.js');
+  const { probeFromSandbox } = require('./diagnose/probe') as typeof import('./diagnose/probe.js');
+  const sources = [new BridgeFirewallSource(w.store), new EngineFirewallSource(w.store)];
+  return {
+    store: w.store,
+    netns: w.netns,
+    host: w.host,
+    networkInfo: (id) => w.driver.networkInfo(id),
+    facts: async () => {
+      const all = await Promise.all(sources.map((s) => s.firewallFacts()));
+      return { networks: all.flatMap((f) => f.networks), endpoints: all.flatMap((f) => f.endpoints) };
+    },
+    exec: new LocalHostExec(),
+    firewall: w.firewall !== undefined,
+    hostName: w.hostName,
+    // the netns a container runs in: its own sandbox, or the one of the container it joined
+    containerSandbox: async (name) => {
+      const { findContainer } = require('./runner/container-network') as typeof import('./runner/container-network.js');
+      return (await findContainer(w.runner, name))?.netns;
+    },
+    probe: probeFromSandbox,
   };
 }
 

@@ -3,6 +3,7 @@ import type { ForgetReport, HostInfo } from '../cluster/host-admin';
 import type { Logger } from '../core/log';
 import type { Engine } from '../engine/engine';
 import type { DefaultPoolSpec } from '../ipam/default-pools';
+import type { DoctorDeps } from '../diagnose/doctor';
 import type { DaemonBackend } from '../plugin/daemon';
 import type { RunnerDeps } from '../runner/deps';
 
@@ -39,6 +40,8 @@ export interface CliContext {
   runner(globals: GlobalOptions): Promise<RunnerDeps>;
   /** The hosts of the shared store (`cnm host`); rejects with the embedded store. */
   hosts(globals: GlobalOptions): Promise<HostAdmin>;
+  /** What `cnm doctor` reads: the store, the kernel, the firewall, and its probe. */
+  doctor(globals: GlobalOptions): Promise<DoctorDeps>;
   /** The daemon's logger and (opened on demand) backend. */
   daemon(globals: GlobalOptions, setup: DaemonSetup): { logger: Logger; openBackend(): Promise<DaemonBackend> };
   /** Run a command inside a sandbox's netns with inherited stdio; resolves its exit code. */

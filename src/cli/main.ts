@@ -56,6 +56,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
       const cluster = w.cluster;
       return { list: () => listHosts(cluster), remove: (name) => forgetHost(cluster, w.ipam, name) };
     },
+    doctor: async (g) => (require('../wiring') as typeof import('../wiring.js')).doctorDeps(await wiring(g)),
     daemon: (g, setup) => {
       const logger = daemonLogger(daemonLogLevel(setup.logLevel, g.debug));
       const openBackend = async () =>

@@ -5,10 +5,11 @@ import * as connect from './connect';
 import * as containerManage from './container-manage';
 import * as containerRun from './container-run';
 import * as daemon from './daemon';
+import * as doctor from './doctor';
 import * as exec from './exec';
 import * as gc from './gc';
 import * as host from './host';
 import * as network from './network';
 import * as sandbox from './sandbox';
 
-export const COMMAND_MODULES: readonly CommandModule[] = [apply, connect, containerManage, containerRun, daemon, exec, gc, host, network, sandbox];
+export const COMMAND_MODULES: readonly CommandModule[] = [apply, connect, containerManage, containerRun, daemon, doctor, exec, gc, host, network, sandbox];

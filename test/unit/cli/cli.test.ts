@@ -26,6 +26,7 @@ describe('cnm CLI', () => {
       engine: async (g) => (seen.push(g), h.engine),
       runner: async () => assert.fail('no runner in these tests'),
       hosts: async () => assert.fail('no hosts in these tests'),
+      doctor: async () => assert.fail('no doctor in these tests'),
       daemon: () => assert.fail('no daemon in these tests'),
       execInSandbox: async (sb, args) => (execs.push([sb, args]), 7),
       stdout: (s) => (out += s),
