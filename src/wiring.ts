@@ -26,6 +26,7 @@ import { VxlanDriver } from './drivers/vxlan/vxlan-driver';
 import type { EngineDeps } from './engine/deps';
 import { Engine } from './engine/engine';
 import { EngineFirewallSource } from './engine/firewall-state';
+import { keys } from './engine/records';
 import { FirewallSync } from './engine/firewall-sync';
 import { StoreIpam } from './ipam/allocator';
 import type { DefaultPoolSpec } from './ipam/default-pools';
@@ -37,6 +38,7 @@ import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DoctorDeps } from './diagnose/doctor';
 import type { DaemonBackend } from './plugin/daemon';
+import type { MetricsSnapshot } from './plugin/metrics';
 import { CgroupManager } from './runner/cgroup';
 import type { RunnerDeps } from './runner/deps';
 import { openStoreFromUrl, parseStoreSpec } from './store/open-store-url';
@@ -63,6 +65,8 @@ export interface WiringOptions {
    * worker (a V8 isolate loading the netlink addon) would cost more than it saves.
    */
   backgroundLinkDeletion?: boolean;
+  /** after each firewall apply (the daemon's metrics) */
+  onFirewallApplied?: (seconds: number, ok: boolean) => void;
 }
 
 /** The host name a shared store knows this host by: option, else CNM_HOST_NAME, else hostname(2). */
@@ -163,6 +167,7 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
           sources: [new BridgeFirewallSource(store), new EngineFirewallSource(store)],
           firewall: new nft.NftFirewall({ exec: new hostExec.LocalHostExec(), log: log.child({ component: 'firewall' }) }),
           log,
+          onApplied: opts.onFirewallApplied,
         })
       : undefined;
   // started here, on the main thread between synchronous netns switches: the worker's thread is in the host netns
@@ -249,6 +254,30 @@ export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLink
   gc: boolean;
   /** DNS on the networks' gateways (false: off); upstreams "IP[:PORT]" (none: the host's resolvers) */
   dns?: false | { upstreams: string[] };
+  /** keep metrics for `--metrics` (DaemonBackend.metrics) */
+  metrics?: boolean;
+}
+
+/** What a metrics scrape reads: counts from the store (whoever made the objects) and the cluster sync's hosts. */
+async function metricsSnapshot(w: Wiring, member: ClusterMember | undefined): Promise<MetricsSnapshot> {
+  const { cidrSize, parseCidr } = require('./core/ip') as typeof import('./core/ip.js');
+  const [bridgeFacts, engineFacts] = await Promise.all([new BridgeFirewallSource(w.store).firewallFacts(), new EngineFirewallSource(w.store).firewallFacts()]);
+  const networks: Record<string, number> = { bridge: 0, vxlan: 0 };
+  for (const n of bridgeFacts.networks) networks[(await w.vxlan.owns(n.id)) ? 'vxlan' : 'bridge']++;
+  const pools = await Promise.all(
+    (await w.ipam.listPools()).map(async (p) => ({
+      pool: p.subPool ?? p.pool,
+      size: Number(cidrSize(parseCidr(p.subPool ?? p.pool))),
+      used: (await w.ipam.listAddresses(p.poolId)).length,
+    })),
+  );
+  return {
+    networks,
+    endpoints: bridgeFacts.endpoints.length + engineFacts.endpoints.length,
+    sandboxes: (await w.store.list(keys.sandboxes)).length,
+    pools,
+    ...(member ? { hostsAlive: member.sync.hosts.size } : {}),
+  };
 }
 
 /** cnm's DNS for the daemon: names from the engine's records, the advert in the store while it serves. */
@@ -315,8 +344,15 @@ export function localHostId(stateDir: string): string {
  * cluster membership (a leased host record, and the sync that programs the local vxlan devices).
  */
 export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<DaemonBackend> {
-  const w = await createWiring({ ...opts, backgroundLinkDeletion: true });
   let member: ClusterMember | undefined;
+  let wired: Wiring | undefined;
+  const metrics = opts.metrics
+    ? new (require('./plugin/metrics') as typeof import('./plugin/metrics.js')).DaemonMetrics(() => metricsSnapshot(wired!, member), {
+        clustered: parseStoreSpec(opts.store).kind === 'etcd',
+      })
+    : undefined;
+  const w = await createWiring({ ...opts, backgroundLinkDeletion: true, onFirewallApplied: metrics && ((s, ok) => metrics.observeFirewallApply(s, ok)) });
+  wired = w;
   let dns: { stop(): Promise<void> } | undefined;
   try {
     if (w.cluster && w.hostName) {
@@ -331,6 +367,7 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
           deviceName: vxlanDeviceName,
           segments: w.segments,
           onNetworkRemoved: (id, vni) => w.vxlan.onNetworkRemoved(id, vni),
+          onSynced: metrics && ((s) => metrics.observeClusterSync(s)),
         },
         { ip: opts.underlayIp, dev: opts.underlayDev, towards: await storeAddresses(opts.store) },
       );
@@ -348,6 +385,7 @@ export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<Da
     ipam: w.ipam,
     mutex: new KeyedMutex(),
     gc: () => w.engine.gc(),
+    metrics,
     close: async () => {
       // in order, but bounded: with the store unreachable every step that writes to it would wait for the request
       // timeout; after the budget the store is closed, which fails what still waits on it at once

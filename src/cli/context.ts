@@ -31,6 +31,8 @@ export interface DaemonSetup {
   underlayDev?: string;
   /** false: --no-dns; else the --dns-upstream values (none: the host's resolvers) */
   dns: false | { upstreams: string[] };
+  /** --metrics given: keep the metrics the backend feeds */
+  metrics?: boolean;
 }
 
 export interface CliContext {

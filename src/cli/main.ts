@@ -71,6 +71,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
           underlayDev: setup.underlayDev,
           gc: setup.gc,
           dns: setup.dns,
+          metrics: setup.metrics,
         });
       return { logger, openBackend };
     },

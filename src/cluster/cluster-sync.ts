@@ -36,6 +36,8 @@ export interface ClusterSyncDeps {
   onNetworkRemoved?: (networkId: string, vni: number) => Promise<void>;
   /** full re-sync period; default 30 s (0: never) */
   resyncIntervalMs?: number;
+  /** a change seen on the watch is in the kernel: seconds since it arrived (metrics) */
+  onSynced?: (lagSeconds: number) => void;
 }
 
 export class ClusterSync {
@@ -46,6 +48,8 @@ export class ClusterSync {
   private watch?: StoreWatch;
   private timer?: NodeJS.Timeout;
   private readonly dirty = new Set<number>();
+  /** when the oldest live change not yet synced of each VNI arrived */
+  private readonly changedAt = new Map<number, bigint>();
   private running?: Promise<void>;
   private stopped = false;
   private unsubscribe?: () => void;
@@ -119,7 +123,10 @@ export class ClusterSync {
       const name = ev.key.slice(HOSTS_PREFIX.length);
       if (ev.type === 'put') this.hosts.set(name, JSON.parse(ev.value!) as HostRecord);
       else this.hosts.delete(name);
-      if (live) this.markAll();
+      if (live) {
+        this.noteChange([...this.endpoints.values()].map((e) => e.vni));
+        this.markAll();
+      }
       return;
     }
     if (ev.key.startsWith(VXLAN_NETWORKS_PREFIX)) {
@@ -136,7 +143,16 @@ export class ClusterSync {
     if (!parsed) return;
     if (ev.type === 'put') this.endpoints.set(ev.key, JSON.parse(ev.value!) as ClusterEndpointRecord);
     else this.endpoints.delete(ev.key);
-    if (live) this.markDirty(parsed.vni);
+    if (live) {
+      this.noteChange([parsed.vni]);
+      this.markDirty(parsed.vni);
+    }
+  }
+
+  private noteChange(vnis: number[]): void {
+    if (!this.deps.onSynced) return;
+    const now = process.hrtime.bigint();
+    for (const vni of vnis) if (!this.changedAt.has(vni)) this.changedAt.set(vni, now);
   }
 
   private kick(): void {
@@ -152,8 +168,11 @@ export class ClusterSync {
       const vnis = [...this.dirty];
       this.dirty.clear();
       for (const vni of vnis) {
+        const since = this.changedAt.get(vni);
+        this.changedAt.delete(vni);
         try {
           await this.syncVni(vni);
+          if (since !== undefined) this.deps.onSynced?.(Number(process.hrtime.bigint() - since) / 1e9);
         } catch (err) {
           this.deps.log.warn(`sync of vni ${vni} failed: ${errorMessage(err)}`);
         }

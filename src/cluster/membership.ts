@@ -24,6 +24,8 @@ export interface ClusterMemberDeps {
   segments: SegmentChanges;
   /** a vxlan network was removed elsewhere: tear down this host's part of it */
   onNetworkRemoved(networkId: string, vni: number): Promise<void>;
+  /** see ClusterSyncDeps.onSynced */
+  onSynced?: (lagSeconds: number) => void;
 }
 
 export interface ClusterMember {
@@ -48,6 +50,7 @@ export async function joinCluster(deps: ClusterMemberDeps, underlay: UnderlayCho
     log,
     segments: deps.segments,
     onNetworkRemoved: deps.onNetworkRemoved,
+    onSynced: deps.onSynced,
   });
   try {
     await sync.start();

@@ -487,7 +487,9 @@ export async function runDoctor(deps: DoctorDeps, target: DoctorTarget, opts: { 
   const rec = names.get(s.networkId);
   const driver = rec?.driver ?? (d.remote || vnis.get(s.networkId) !== undefined ? 'vxlan' : 'bridge');
   step(c, { check: 'network', status: 'ok', detail: `both on ${nameOf(s.networkId)} (${driver}${rec?.ipv4 ? `, ${rec.ipv4.subnet}` : ''})` });
-  const gateway = rec?.ipv4?.gateway;
+  // the engine's record, else the driver's (Docker's networks have no engine record)
+  const info = await deps.networkInfo(s.networkId).catch(() => ({}) as Record<string, unknown>);
+  const gateway = rec?.ipv4?.gateway ?? (typeof info.gateway === 'string' ? info.gateway : undefined);
   await checkSandbox(c, 'src', s, addrOf(d.address ?? ''), gateway && addrOf(gateway));
   if (!d.remote) await checkSandbox(c, 'dst', d, s.address && addrOf(s.address), undefined);
   if (!net) {

@@ -21,6 +21,8 @@ export interface FirewallSyncDeps {
   firewall: Firewall;
   /** where a failed best-effort sync is reported */
   log: Logger;
+  /** after each apply (or removal) of the whole state: how long it took, whether it succeeded (metrics) */
+  onApplied?: (seconds: number, ok: boolean) => void;
 }
 
 /** Rounds of apply-and-recheck before giving up on a store that keeps changing (each round is one nft exec). */
@@ -76,11 +78,15 @@ export class FirewallSync implements FirewallHook {
 
   /** No network left: cnm's table and iptables chains go away entirely. */
   private async apply(state: FirewallState): Promise<void> {
+    const started = process.hrtime.bigint();
+    const took = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       if (state.networks.length === 0) await this.deps.firewall.removeAll();
       else await this.deps.firewall.apply(state);
       this.primed = true;
+      this.deps.onApplied?.(took(), true);
     } catch (err) {
+      this.deps.onApplied?.(took(), false);
       if (isCnmError(err) && err.kind === 'unsupported') {
         throw new UnsupportedError(`cnm's firewall needs the nft command (package nftables): ${err.message}`, {
           cause: err,

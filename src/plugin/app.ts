@@ -33,6 +33,8 @@ export interface PluginDeps {
   bodyLimitBytes?: number;
   /** serializes calls on one network or pool; shared with anything else that mutates networks in this process */
   mutex: KeyedMutex;
+  /** after every call of a plugin method (not of unknown paths): its duration and HTTP status (metrics) */
+  onCall?: (method: string, seconds: number, status: number) => void;
 }
 
 interface CallLog {
@@ -48,7 +50,7 @@ export function createPluginApp(deps: PluginDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(logCalls(logger));
+  app.use(logCalls(logger, (method, seconds, status) => (methods.includes(method) ? deps.onCall?.(method, seconds, status) : undefined)));
   app.use(express.json({ type: () => true, limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, strict: true }));
 
   app.post('/Plugin.Activate', (_req, res) => {
@@ -107,7 +109,7 @@ function fail(res: Response, status: number, message: string): void {
 }
 
 /** One JSON line per call: method, status, duration, ids, error. */
-function logCalls(logger: Logger) {
+function logCalls(logger: Logger, onCall: (method: string, seconds: number, status: number) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const call: CallLog = { fields: {} };
@@ -121,6 +123,7 @@ function logCalls(logger: Logger) {
         ...call.fields,
         ...(call.error ? { err: call.error } : {}),
       };
+      onCall(line.method, durationMs / 1000, res.statusCode);
       if (res.statusCode >= 500) logger.error(line, 'plugin call failed');
       else if (res.statusCode >= 400) logger.warn(line, 'plugin call rejected');
       else logger.info(line, 'plugin call');

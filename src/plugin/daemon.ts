@@ -9,6 +9,7 @@ import type { KeyedMutex } from '../core/keyed-mutex';
 import type { Logger } from '../core/log';
 import type { NetworkDriver } from '../drivers/driver';
 import type { Ipam } from '../ipam/ipam';
+import type { DaemonMetrics, MetricsListen } from './metrics';
 import { startPluginServer, type ServeOptions } from './server';
 
 /** What the daemon runs on; built by src/wiring.ts. */
@@ -19,6 +20,8 @@ export interface DaemonBackend {
   mutex: KeyedMutex;
   /** the engine's reconcile (`cnm gc`): rolls back unfinished work of a killed daemon */
   gc?: () => Promise<{ actions: string[] }>;
+  /** present when the daemon was asked for metrics (`--metrics`): the backend feeds it */
+  metrics?: DaemonMetrics;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,8 @@ export interface DaemonOptions extends ServeOptions {
   stateDir: string;
   /** run gc before serving (default true) */
   gc?: boolean;
+  /** serve Prometheus text on GET /metrics there (`--metrics`) */
+  metrics?: MetricsListen;
 }
 
 export interface DaemonDeps {
@@ -74,6 +79,7 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
   const gate = gatedListener();
   const server = await startPluginServer(gate.listener, opts);
   let backend: DaemonBackend | undefined;
+  let metricsServer: { address: string; close(): Promise<void> } | undefined;
   try {
     backend = await deps.openBackend();
     if (opts.gc !== false && backend.gc) {
@@ -82,7 +88,16 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
     }
     // express and the request schemas load after the socket is bound (~150 ms here)
     const { createPluginApp } = require('./app') as typeof import('./app.js');
-    gate.open(createPluginApp({ driver: backend.driver, ipam: backend.ipam, logger, mutex: backend.mutex }));
+    const metrics = backend.metrics;
+    if (opts.metrics && metrics) {
+      const { kindOfStatus, serveMetrics } = require('./metrics') as typeof import('./metrics.js');
+      metricsServer = await serveMetrics(metrics, opts.metrics);
+      logger.info({ metrics: `http://${metricsServer.address}/metrics` }, 'serving metrics');
+      const onCall = (method: string, seconds: number, status: number) => metrics.observeCall(method, seconds, kindOfStatus(status));
+      gate.open(createPluginApp({ driver: backend.driver, ipam: backend.ipam, logger, mutex: backend.mutex, onCall }));
+    } else {
+      gate.open(createPluginApp({ driver: backend.driver, ipam: backend.ipam, logger, mutex: backend.mutex }));
+    }
     logger.info({ socket: server.socketPath, tls: server.tlsAddress, stateDir: opts.stateDir }, 'cnm daemon listening');
     deps.onListening?.();
     const signal = await new Promise<string>((resolve) => {
@@ -102,6 +117,7 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
     logger.error({ err: errorMessage(err) }, 'cnm daemon failed');
     throw err;
   } finally {
+    await metricsServer?.close();
     await server.close();
     await backend?.close();
   }

@@ -23,6 +23,7 @@ interface DaemonFlags {
   dns: boolean;
   dnsUpstream?: string[];
   logLevel?: string;
+  metrics?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -40,6 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--underlay-ip <ip>', 'shared --store: the address other hosts send VXLAN traffic to (default: of --underlay-dev)')
     .option('--underlay-dev <ifname>', "shared --store: the underlay interface (default: the one holding --underlay-ip, else the default route's)")
     .option('--no-dns', "answer no DNS on the networks' gateways (containers then reach each other by address only)")
+    .option('--metrics <[host:]port>', 'serve Prometheus metrics on GET /metrics (a bare port: 127.0.0.1 only; off by default)')
     .option('--log-level <level>', 'debug, info (default), warn or error (also: CNM_LOG_LEVEL)')
     .option('--dns-upstream <ip[:port]>', "where names cnm does not know are forwarded (repeatable; default: the host's /etc/resolv.conf)", collect)
     .action(async function (this: Command) {
@@ -51,6 +53,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const { parseHostPort } = require('../../plugin/server') as typeof import('../../plugin/server.js');
       const tls = f.tcp ? { ...parseHostPort(f.tcp), certFile: f.tlsCert!, keyFile: f.tlsKey! } : undefined;
+      const metrics =
+        f.metrics === undefined ? undefined : (require('../../plugin/metrics') as typeof import('../../plugin/metrics.js')).parseMetricsAddress(f.metrics);
       const { logger, openBackend } = ctx.daemon(g, {
         logLevel: f.logLevel,
         gc: f.gc,
@@ -59,10 +63,11 @@ export function register(program: Command, ctx: CliContext): void {
         underlayIp: f.underlayIp,
         underlayDev: f.underlayDev,
         dns: f.dns === false ? false : { upstreams: f.dnsUpstream ?? [] },
+        metrics: metrics !== undefined,
       });
       // the plugin (express, the request schemas) is loaded by this command alone
       const { runDaemon } = require('../../plugin/daemon') as typeof import('../../plugin/daemon.js');
-      await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc }, { openBackend, logger });
+      await runDaemon({ socketPath: f.socket, socketGroup: f.socketGroup, tls, stateDir: g.stateDir, gc: f.gc, metrics }, { openBackend, logger });
       // stopped in order; what a dependency still holds open (an etcd connection that hangs, its streams) must not
       // keep the process: leave at once if nothing else is pending, else after a short grace
       setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();

@@ -131,7 +131,7 @@ export class BridgeDriver implements LocalDriver, LocalBridge {
 
   async networkInfo(networkId: string): Promise<Record<string, unknown>> {
     const net = await loadNetwork(this.deps.store, networkId);
-    return { bridge: net.bridge, mtu: net.mtu, icc: net.icc, masquerade: net.masquerade, state: net.state };
+    return { bridge: net.bridge, mtu: net.mtu, icc: net.icc, masquerade: net.masquerade, gateway: net.gatewayV4, state: net.state };
   }
 
   get instance(): string {
