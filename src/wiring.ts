@@ -345,14 +345,12 @@ export function localHostId(stateDir: string): string {
  */
 export async function createDaemonBackend(opts: DaemonWiringOptions): Promise<DaemonBackend> {
   let member: ClusterMember | undefined;
-  let wired: Wiring | undefined;
   const metrics = opts.metrics
-    ? new (require('./plugin/metrics') as typeof import('./plugin/metrics.js')).DaemonMetrics(() => metricsSnapshot(wired!, member), {
+    ? new (require('./plugin/metrics') as typeof import('./plugin/metrics.js')).DaemonMetrics(() => metricsSnapshot(w, member), {
         clustered: parseStoreSpec(opts.store).kind === 'etcd',
       })
     : undefined;
   const w = await createWiring({ ...opts, backgroundLinkDeletion: true, onFirewallApplied: metrics && ((s, ok) => metrics.observeFirewallApply(s, ok)) });
-  wired = w;
   let dns: { stop(): Promise<void> } | undefined;
   try {
     if (w.cluster && w.hostName) {
