@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what cnm needs on a fresh Debian machine (idempotent), then builds it.
-#   scripts/setup.sh          runtime deps (iproute2 for users' `ip netns exec`, util-linux)
+#   scripts/setup.sh          runtime deps (iproute2 for users' `ip netns exec`, util-linux, graphviz for `cnm graph`)
 #   scripts/setup.sh --test   plus what the test suites drive: docker.io, busybox-static, ..., and the second
 #                             engine (dockerd 26.1 in a cached Debian 13 root, scripts/engine-26.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev)
+want=(iproute2 util-linux nftables iptables conntrack gcc libc6-dev graphviz)
 if [ "${1:-}" = "--test" ]; then
   want+=(docker.io docker-compose busybox-static iputils-ping etcd-server debootstrap iperf3)
 fi

@@ -37,6 +37,9 @@ import { lazyHandle } from './netlink/lazy-handle';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DoctorDeps } from './diagnose/doctor';
+import type { GraphDeps } from './diagnose/graph';
+import type { FirewallFacts } from './drivers/driver';
+import type { HostExec } from './firewall/host-exec';
 import type { DaemonBackend } from './plugin/daemon';
 import type { MetricsSnapshot } from './plugin/metrics';
 import { CgroupManager } from './runner/cgroup';
@@ -220,21 +223,41 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   };
 }
 
-/** What `cnm doctor` reads, on this process's wiring (the firewall's sources, the host's files and tools). */
-export function doctorDeps(w: Wiring): DoctorDeps {
+/** What the read-only observers (doctor, graph) share: the store, the drivers' facts, the host's tools. */
+function observerDeps(w: Wiring): { store: Store; networkInfo(id: string): Promise<Record<string, unknown>>; facts(): Promise<FirewallFacts>; exec: HostExec } {
   const { LocalHostExec } = require('./firewall/host-exec') as typeof import('./firewall/host-exec.js');
-  const { probeFromSandbox } = require('./diagnose/probe') as typeof import('./diagnose/probe.js');
   const sources = [new BridgeFirewallSource(w.store), new EngineFirewallSource(w.store)];
   return {
     store: w.store,
-    netns: w.netns,
-    host: w.host,
     networkInfo: (id) => w.driver.networkInfo(id),
     facts: async () => {
       const all = await Promise.all(sources.map((s) => s.firewallFacts()));
       return { networks: all.flatMap((f) => f.networks), endpoints: all.flatMap((f) => f.endpoints) };
     },
     exec: new LocalHostExec(),
+  };
+}
+
+/** What `cnm graph` reads. */
+export function graphDeps(w: Wiring): GraphDeps & { exec: HostExec } {
+  return {
+    ...observerDeps(w),
+    containers: async () => {
+      const { listContainers } = require('./runner/records') as typeof import('./runner/records.js');
+      return (await listContainers(w.store)).map((c) => ({ name: c.value.name, sandbox: c.value.sandbox }));
+    },
+    hostName: w.hostName,
+    clustered: !!w.cluster,
+  };
+}
+
+/** What `cnm doctor` reads, on this process's wiring (the firewall's sources, the host's files and tools). */
+export function doctorDeps(w: Wiring): DoctorDeps {
+  const { probeFromSandbox } = require('./diagnose/probe') as typeof import('./diagnose/probe.js');
+  return {
+    ...observerDeps(w),
+    netns: w.netns,
+    host: w.host,
     firewall: w.firewall !== undefined,
     hostName: w.hostName,
     // the netns a container runs in: its own sandbox, or the one of the container it joined

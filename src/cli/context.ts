@@ -4,6 +4,8 @@ import type { Logger } from '../core/log';
 import type { Engine } from '../engine/engine';
 import type { DefaultPoolSpec } from '../ipam/default-pools';
 import type { DoctorDeps } from '../diagnose/doctor';
+import type { GraphDeps } from '../diagnose/graph';
+import type { HostExec } from '../firewall';
 import type { DaemonBackend } from '../plugin/daemon';
 import type { RunnerDeps } from '../runner/deps';
 
@@ -44,6 +46,8 @@ export interface CliContext {
   hosts(globals: GlobalOptions): Promise<HostAdmin>;
   /** What `cnm doctor` reads: the store, the kernel, the firewall, and its probe. */
   doctor(globals: GlobalOptions): Promise<DoctorDeps>;
+  /** What `cnm graph` reads (and the host's tools, for Graphviz's dot). */
+  graph(globals: GlobalOptions): Promise<GraphDeps & { exec: HostExec }>;
   /** The daemon's logger and (opened on demand) backend. */
   daemon(globals: GlobalOptions, setup: DaemonSetup): { logger: Logger; openBackend(): Promise<DaemonBackend> };
   /** Run a command inside a sandbox's netns with inherited stdio; resolves its exit code. */

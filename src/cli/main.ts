@@ -57,6 +57,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
       return { list: () => listHosts(cluster), remove: (name) => forgetHost(cluster, w.ipam, name) };
     },
     doctor: async (g) => (require('../wiring') as typeof import('../wiring.js')).doctorDeps(await wiring(g)),
+    graph: async (g) => (require('../wiring') as typeof import('../wiring.js')).graphDeps(await wiring(g)),
     daemon: (g, setup) => {
       const logger = daemonLogger(daemonLogLevel(setup.logLevel, g.debug));
       const openBackend = async () =>

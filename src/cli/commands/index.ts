@@ -8,8 +8,22 @@ import * as daemon from './daemon';
 import * as doctor from './doctor';
 import * as exec from './exec';
 import * as gc from './gc';
+import * as graph from './graph';
 import * as host from './host';
 import * as network from './network';
 import * as sandbox from './sandbox';
 
-export const COMMAND_MODULES: readonly CommandModule[] = [apply, connect, containerManage, containerRun, daemon, doctor, exec, gc, host, network, sandbox];
+export const COMMAND_MODULES: readonly CommandModule[] = [
+  apply,
+  connect,
+  containerManage,
+  containerRun,
+  daemon,
+  doctor,
+  exec,
+  gc,
+  graph,
+  host,
+  network,
+  sandbox,
+];
