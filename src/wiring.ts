@@ -37,6 +37,7 @@ import { lazyHandle } from './netlink/lazy-handle';
 import { RealNetnsOps } from './netlink/netns';
 import { ProcOwnerProbe } from './owner/proc-owner-probe';
 import type { DoctorDeps } from './diagnose/doctor';
+import { EVENT_PREFIXES, type EventSource } from './diagnose/events';
 import type { GraphDeps } from './diagnose/graph';
 import type { FirewallFacts } from './drivers/driver';
 import type { HostExec } from './firewall/host-exec';
@@ -235,6 +236,25 @@ function observerDeps(w: Wiring): { store: Store; networkInfo(id: string): Promi
       return { networks: all.flatMap((f) => f.networks), endpoints: all.flatMap((f) => f.endpoints) };
     },
     exec: new LocalHostExec(),
+  };
+}
+
+/** What `cnm events` follows: etcd's watch, or the embedded store's change log. */
+export function eventSource(w: Wiring): EventSource {
+  const feeds = require('./store/change-feed') as typeof import('./store/change-feed.js');
+  if (w.cluster) {
+    const raw = w.cluster;
+    return {
+      feed: new feeds.EtcdChangeFeed(raw),
+      current: async () => (await Promise.all(['networks/', 'cluster/hosts/', 'local/'].map((p) => raw.list(p)))).flat(),
+    };
+  }
+  const { SqliteStore } = require('./store/sqlite-store') as typeof import('./store/sqlite-store.js');
+  const store = w.store;
+  if (!(store instanceof SqliteStore)) throw new InvalidArgumentError('cnm events follows the embedded store or etcd');
+  return {
+    feed: new feeds.SqliteChangeFeed(store),
+    current: async () => (await Promise.all(EVENT_PREFIXES.map((p) => store.list(p)))).flat(),
   };
 }
 

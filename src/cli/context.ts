@@ -4,6 +4,7 @@ import type { Logger } from '../core/log';
 import type { Engine } from '../engine/engine';
 import type { DefaultPoolSpec } from '../ipam/default-pools';
 import type { DoctorDeps } from '../diagnose/doctor';
+import type { EventSource } from '../diagnose/events';
 import type { GraphDeps } from '../diagnose/graph';
 import type { HostExec } from '../firewall';
 import type { DaemonBackend } from '../plugin/daemon';
@@ -46,6 +47,8 @@ export interface CliContext {
   hosts(globals: GlobalOptions): Promise<HostAdmin>;
   /** What `cnm doctor` reads: the store, the kernel, the firewall, and its probe. */
   doctor(globals: GlobalOptions): Promise<DoctorDeps>;
+  /** The change feed `cnm events` follows. */
+  events(globals: GlobalOptions): Promise<EventSource>;
   /** What `cnm graph` reads (and the host's tools, for Graphviz's dot). */
   graph(globals: GlobalOptions): Promise<GraphDeps & { exec: HostExec }>;
   /** The daemon's logger and (opened on demand) backend. */

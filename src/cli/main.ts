@@ -57,6 +57,7 @@ export function realContext(): CliContext & { close(): Promise<void> } {
       return { list: () => listHosts(cluster), remove: (name) => forgetHost(cluster, w.ipam, name) };
     },
     doctor: async (g) => (require('../wiring') as typeof import('../wiring.js')).doctorDeps(await wiring(g)),
+    events: async (g) => (require('../wiring') as typeof import('../wiring.js')).eventSource(await wiring(g)),
     graph: async (g) => (require('../wiring') as typeof import('../wiring.js')).graphDeps(await wiring(g)),
     daemon: (g, setup) => {
       const logger = daemonLogger(daemonLogLevel(setup.logLevel, g.debug));
@@ -86,6 +87,11 @@ export function realContext(): CliContext & { close(): Promise<void> } {
 }
 
 async function main(): Promise<void> {
+  // a reader that went away (`cnm events | head`) ends the command quietly, as it would a shell tool
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const ctx = realContext();
   const code = await runCli(ctx, COMMAND_MODULES, process.argv.slice(2));
   await ctx.close().catch(() => undefined);

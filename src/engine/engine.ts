@@ -116,7 +116,11 @@ export class Engine {
     return disconnect(this.deps, network, sandbox);
   }
 
-  gc(): Promise<GcReport> {
-    return reconcile(this.deps);
+  async gc(): Promise<GcReport> {
+    const report = await reconcile(this.deps);
+    if (report.actions.length > 0) {
+      await this.deps.store.put(keys.gcReport, JSON.stringify({ time: this.deps.clock().toISOString(), actions: report.actions }));
+    }
+    return report;
   }
 }

@@ -72,6 +72,8 @@ export const keys = {
   attachment: (networkId: string, sandbox: string) => `attachments/${networkId}/${sandbox}`,
   networkAttachments: (networkId: string) => `attachments/${networkId}/`,
   attachments: 'attachments/',
+  /** the actions of the last `cnm gc` (or daemon start) that repaired something: `cnm events` shows each */
+  gcReport: 'gc/last-repairs',
 };
 
 export interface Versioned<T> {

@@ -29,6 +29,22 @@ interface Row {
   mod_revision: number;
 }
 
+/** One row of the change log: what a write did to one key (the follower of `cnm events` reads these). */
+export interface ChangeRow {
+  /** position in the log (increasing, never reused) */
+  seq: number;
+  revision: number;
+  type: 'put' | 'delete';
+  key: string;
+  /** the new value of a put */
+  value?: string;
+  /** when the write happened (ISO 8601, ms) */
+  time: string;
+}
+
+/** How many changes the log keeps: older rows are pruned as new ones come (about a day of busy use). */
+export const CHANGE_LOG_ROWS = 50_000;
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly runTxn: (req: TxnRequest) => boolean;
@@ -118,27 +134,63 @@ export class SqliteStore implements Store {
     return held;
   }
 
-  /** Applies ops under one new revision, which is only consumed when something actually changed (as in etcd). */
+  /**
+   * Applies ops under one new revision, which is only consumed when something actually changed (as in etcd). Each
+   * changed key is also appended to the change log, in the same transaction.
+   */
   private apply(ops: Op[]): void {
     if (ops.length === 0) return;
     const rev = (this.stmts.getRevision.get() as { value: number }).value + 1;
+    const time = new Date().toISOString();
     let changes = 0;
     for (const op of ops) {
       if (op.type === 'put') {
-        changes += this.stmts.put.run(op.key, op.value, rev).changes;
+        const n = this.stmts.put.run(op.key, op.value, rev).changes;
+        if (n > 0) this.stmts.logChange.run(rev, 'put', op.key, op.value, time);
+        changes += n;
       } else if (op.type === 'delete') {
-        changes += this.stmts.del.run(op.key).changes;
+        const n = this.stmts.del.run(op.key).changes;
+        if (n > 0) this.stmts.logChange.run(rev, 'delete', op.key, null, time);
+        changes += n;
       } else {
         const end = prefixEnd(op.prefix);
-        changes += (end === undefined ? this.stmts.delFrom.run(op.prefix) : this.stmts.delRange.run(op.prefix, end)).changes;
+        const gone = (end === undefined ? this.stmts.delFromReturning.all(op.prefix) : this.stmts.delRangeReturning.all(op.prefix, end)) as { key: string }[];
+        for (const g of gone) this.stmts.logChange.run(rev, 'delete', g.key, null, time);
+        changes += gone.length;
       }
     }
-    if (changes > 0) this.stmts.setRevision.run(rev);
+    if (changes > 0) {
+      this.stmts.setRevision.run(rev);
+      if (rev % 1000 === 0) this.stmts.pruneChanges.run(CHANGE_LOG_ROWS);
+    }
   }
 
-  /** Creates the schema once; an up-to-date file needs no write lock, so opening never waits for a writer. */
+  /** The log position of the last change (0: none yet): a follower starting now reads after it. */
+  lastChangeSeq(): number {
+    this.assertOpen();
+    return (this.stmts.lastChange.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  /** The log position just before the first change at or after `time` (a follower replaying from then). */
+  changeSeqBefore(time: Date): number {
+    this.assertOpen();
+    const row = this.stmts.firstChangeSince.get(time.toISOString()) as { seq: number | null };
+    return row.seq !== null ? row.seq - 1 : this.lastChangeSeq();
+  }
+
+  /** Up to `limit` changes after log position `seq`, oldest first. */
+  changesAfter(seq: number, limit = 1000): ChangeRow[] {
+    this.assertOpen();
+    const rows = this.guard('read change log', () => this.stmts.changesAfter.all(seq, limit)) as (Omit<ChangeRow, 'value'> & { value: string | null })[];
+    return rows.map((r) => ({ seq: r.seq, revision: r.revision, type: r.type, key: r.key, ...(r.value !== null ? { value: r.value } : {}), time: r.time }));
+  }
+
+  /**
+   * Creates the schema once; an up-to-date file needs no write lock, so opening never waits for a writer. The
+   * change log came later without a version bump (an older cnm ignores the table): a file without it gets it.
+   */
   private migrate(): void {
-    if (this.schemaVersion() === SCHEMA_VERSION) return;
+    if (this.schemaVersion() === SCHEMA_VERSION && this.hasChangeLog()) return;
     this.db
       .transaction(() => {
         this.db.exec(`
@@ -146,6 +198,9 @@ export class SqliteStore implements Store {
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0);
         INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ${SCHEMA_VERSION});
+        CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, revision INTEGER NOT NULL, type TEXT NOT NULL,
+          key TEXT NOT NULL, value TEXT, time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS changes_time ON changes (time);
       `);
         const v = this.schemaVersion() ?? SCHEMA_VERSION;
         if (v > SCHEMA_VERSION) {
@@ -155,6 +210,10 @@ export class SqliteStore implements Store {
         }
       })
       .immediate();
+  }
+
+  private hasChangeLog(): boolean {
+    return !!this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'`).get();
   }
 
   private schemaVersion(): number | undefined {
@@ -177,8 +236,13 @@ export class SqliteStore implements Store {
           'ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision',
       ),
       del: db.prepare('DELETE FROM kv WHERE key = ?'),
-      delRange: db.prepare('DELETE FROM kv WHERE key >= ? AND key < ?'),
-      delFrom: db.prepare('DELETE FROM kv WHERE key >= ?'),
+      delRangeReturning: db.prepare('DELETE FROM kv WHERE key >= ? AND key < ? RETURNING key'),
+      delFromReturning: db.prepare('DELETE FROM kv WHERE key >= ? RETURNING key'),
+      logChange: db.prepare('INSERT INTO changes (revision, type, key, value, time) VALUES (?, ?, ?, ?, ?)'),
+      pruneChanges: db.prepare('DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?'),
+      lastChange: db.prepare('SELECT MAX(seq) AS seq FROM changes'),
+      firstChangeSince: db.prepare('SELECT MIN(seq) AS seq FROM changes WHERE time >= ?'),
+      changesAfter: db.prepare('SELECT seq, revision, type, key, value, time FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       getRevision: db.prepare(`SELECT value FROM meta WHERE name = 'revision'`),
       setRevision: db.prepare(`UPDATE meta SET value = ? WHERE name = 'revision'`),
     };

@@ -6,6 +6,7 @@ import * as containerManage from './container-manage';
 import * as containerRun from './container-run';
 import * as daemon from './daemon';
 import * as doctor from './doctor';
+import * as events from './events';
 import * as exec from './exec';
 import * as gc from './gc';
 import * as graph from './graph';
@@ -20,6 +21,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   containerRun,
   daemon,
   doctor,
+  events,
   exec,
   gc,
   graph,

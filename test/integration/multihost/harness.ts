@@ -85,8 +85,24 @@ export class SimHost {
     return run('nsenter', [`--net=/run/netns/${this.netns}`, cmd, ...args]);
   }
 
+  /** more `cnm daemon` arguments for the next startDaemon() (e.g. --metrics) */
+  daemonArgs: string[] = [];
+
+  /** A long-running `cnm` command on this host (e.g. `events`), its output piped. */
+  spawnCnm(...args: string[]): ChildProcess {
+    return spawn('nsenter', this.argv(args), { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** The JSON lines the daemon logged (the last 8000 characters of them). */
+  daemonLogLines(): Record<string, unknown>[] {
+    return this.daemonLog
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
   async startDaemon(): Promise<void> {
-    const child = spawn('nsenter', this.argv(['daemon', '--socket', this.socket, '--host-name', this.name, '--underlay-ip', this.ip]), {
+    const child = spawn('nsenter', this.argv(['daemon', '--socket', this.socket, '--host-name', this.name, '--underlay-ip', this.ip, ...this.daemonArgs]), {
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

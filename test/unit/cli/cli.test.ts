@@ -28,6 +28,7 @@ describe('cnm CLI', () => {
       hosts: async () => assert.fail('no hosts in these tests'),
       doctor: async () => assert.fail('no doctor in these tests'),
       graph: async () => assert.fail('no graph in these tests'),
+      events: async () => assert.fail('no events in these tests'),
       daemon: () => assert.fail('no daemon in these tests'),
       execInSandbox: async (sb, args) => (execs.push([sb, args]), 7),
       stdout: (s) => (out += s),

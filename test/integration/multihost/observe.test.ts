@@ -1,8 +1,11 @@
 /**
- * `cnm doctor` across hosts (the simulated cluster of harness.ts, real kernel, etcd): a healthy cross-host path,
- * then a removed vxlan FDB entry and a stopped remote host, each named by its step.
+ * Observing a cluster (the simulated hosts of harness.ts, real kernel, etcd): `cnm doctor` on a healthy cross-host
+ * path, then a removed vxlan FDB entry and a stopped remote host, each named by its step; `cnm events` following
+ * etcd's watch (another host's endpoint, a host leaving and joining) and replaying its history; the daemon's
+ * metrics for the cluster (hosts alive, sync lag).
  */
 import assert from 'node:assert/strict';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { etcdUnavailableReason } from '../../helpers/etcd-server';
 import { waitFor } from '../../helpers/wait';
 import { SimCluster, type SimHost } from './harness';
@@ -12,7 +15,15 @@ interface Report {
   steps: { check: string; status: string; detail: string; fix?: string }[];
 }
 
-describe('cnm doctor across 2 simulated hosts (vxlan)', function () {
+interface Ev {
+  type: string;
+  action: string;
+  id: string;
+  host?: string;
+  attributes: Record<string, string>;
+}
+
+describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', function () {
   this.timeout(120_000);
   let c: SimCluster;
   let a: SimHost;
@@ -38,6 +49,10 @@ describe('cnm doctor across 2 simulated hosts (vxlan)', function () {
       throw err;
     }
     [a, b] = c.hosts;
+    // host A's daemon serves metrics (on its netns's loopback)
+    await a.stopDaemon();
+    a.daemonArgs = ['--metrics', '0'];
+    await a.startDaemon();
     const net = `${c.prefix}n`;
     await a.cnmOk('network', 'create', net, '--driver', 'vxlan', '--subnet', '10.233.0.0/24');
     sa = c.sandbox('sa');
@@ -79,6 +94,55 @@ describe('cnm doctor across 2 simulated hosts (vxlan)', function () {
     assert.equal(r.code, 1);
     assert.deepEqual(failing(r.report), ['vxlan fdb', 'probe']);
     assert.match(fdb().detail, new RegExp(`nor a flood entry towards ${b.ip.replace(/\./g, '\\.')}`));
+  });
+
+  it("events: another host's endpoint, a host leaving and joining, as they happen; the history replayed", async () => {
+    const t0 = new Date().toISOString();
+    const follower = a.spawnCnm('--json', 'events');
+    let out = '';
+    follower.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const events = (): Ev[] =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Ev);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const sc = c.sandbox('sc');
+      await b.cnmOk('sandbox', 'create', sc);
+      await b.cnmOk('connect', `${c.prefix}n`, sc);
+      await waitFor("host B's endpoint in A's events", () => events().some((e) => e.type === 'endpoint' && e.host === b.name && e.action === 'create'));
+      assert.ok(events().some((e) => e.type === 'sandbox' && e.id === sc && e.host === b.name));
+      await b.stopDaemon('SIGTERM');
+      await waitFor('host B to leave', () => events().some((e) => e.type === 'host' && e.action === 'leave' && e.id === b.name), { timeoutMs: 15_000 });
+      await b.startDaemon();
+      await waitFor('host B to join', () => events().some((e) => e.type === 'host' && e.action === 'join' && e.id === b.name), { timeoutMs: 15_000 });
+      assert.equal(events().find((e) => e.type === 'host' && e.action === 'join')!.attributes.underlayIp, b.ip);
+    } finally {
+      follower.kill('SIGTERM');
+    }
+    // etcd's history, replayed by a new process: the network made before this test is in it
+    const replay = (await a.cnmOk('--json', 'events', '--since', '1h', '--until', '0s'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev);
+    assert.ok(replay.some((e) => e.type === 'network' && e.action === 'create' && e.attributes.name === `${c.prefix}n`));
+    assert.ok(replay.some((e) => e.type === 'host' && e.action === 'leave' && e.id === b.name));
+    assert.ok(replay.filter((e) => e.type === 'endpoint' && e.action === 'create').length >= 3);
+    assert.ok(t0 <= new Date().toISOString());
+  });
+
+  it('metrics: hosts alive and the cluster sync lag, scraped from host A', async () => {
+    const at = a.daemonLogLines().find((l) => l.msg === 'serving metrics')?.metrics as string;
+    assert.match(at, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const get = `require('http').get(${JSON.stringify(at)},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`;
+    const text = (await a.inHost(process.execPath, ['-e', get])).stdout;
+    const families = parsePrometheusTextFormat(text);
+    assert.equal(Number(families.find((f) => f.name === 'cnm_cluster_hosts_alive')?.metrics[0].value), 2);
+    const lag = families.find((f) => f.name === 'cnm_cluster_sync_lag_seconds');
+    assert.equal(lag?.type, 'HISTOGRAM');
+    assert.ok(Number(/^cnm_cluster_sync_lag_seconds_count (\d+)$/m.exec(text)?.[1]) >= 1, "host B's endpoints were synced into A's kernel");
+    assert.equal(Number(families.find((f) => f.name === 'cnm_networks')?.metrics.find((m) => m.labels?.driver === 'vxlan')?.value), 1);
   });
 
   it('names a stopped remote host once its lease expired', async () => {
