@@ -40,7 +40,7 @@ describe('BridgeDriver Docker verbs', () => {
   it('CreateNetwork makes the bridge with the gateway; DeleteNetwork removes it and is idempotent', async () => {
     await driver.createNetwork(createReq({ options: { 'com.docker.network.bridge.name': 'br-dock', 'com.docker.network.driver.mtu': '1400' } }));
     assert.equal(kernel.link(null, 'br-dock')!.mtu, 1400);
-    assert.deepEqual(await driver.networkInfo(NID), { bridge: 'br-dock', mtu: 1400, icc: true, masquerade: true, state: 'ready' });
+    assert.deepEqual(await driver.networkInfo(NID), { bridge: 'br-dock', mtu: 1400, icc: true, masquerade: true, gateway: '10.233.0.1/24', state: 'ready' });
     await driver.deleteNetwork(NID);
     await driver.deleteNetwork(NID);
     assert.deepEqual(kernel.linkNames(), ['lo']);

@@ -6,6 +6,7 @@ import type { Owner } from '../../../src/drivers/bridge/records';
 import type { OwnerProbe } from '../../../src/core/owner';
 import type { EngineDeps } from '../../../src/engine/deps';
 import { Engine } from '../../../src/engine/engine';
+import { keys } from '../../../src/engine/records';
 import { StoreIpam } from '../../../src/ipam/allocator';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { FakeKernel, FakeNetnsOps } from '../../fakes/fake-netlink';
@@ -82,8 +83,9 @@ export async function snapshot(h: Harness): Promise<unknown> {
     }
   }
   // ipam/next/* only tells the IPAM where to start looking for a free address: a rolled-back allocation leaves
-  // it present (pointing at the released address); every real record must be as before
-  const store = (await h.store.list('')).filter((kv) => !kv.key.startsWith('ipam/next/')).map((kv) => [kv.key, kv.value]);
+  // it present (pointing at the released address); gc's report of its last repairs is what `cnm events` shows of
+  // them, not an object; every real record must be as before
+  const store = (await h.store.list('')).filter((kv) => !kv.key.startsWith('ipam/next/') && kv.key !== keys.gcReport).map((kv) => [kv.key, kv.value]);
   return { namespaces, store };
 }
 
