@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteChangeFeed, type StoreChange } from '../../../src/store/change-feed';
 import { openStore, type SqliteStore } from '../../../src/store/sqlite-store';
 
@@ -41,7 +42,6 @@ describe('SQLite change log', () => {
   it('an existing store file without the log gets it when opened', async () => {
     await store.put('k', 'v');
     await store.close();
-    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
     const db = new Database(path.join(dir, 'cnm.db'));
     db.exec('DROP TABLE changes');
     db.close();
