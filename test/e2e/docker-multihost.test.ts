@@ -99,23 +99,7 @@ describe('e2e: one vxlan network over three dockerds on one etcd', function () {
 
   async function createNetwork(i: number): Promise<void> {
     const h = hosts[i];
-    await h.dockerOk([
-      'network',
-      'create',
-      '-d',
-      h.name,
-      '--ipam-driver',
-      h.name,
-      '--ipam-opt',
-      'scope=global',
-      '-o',
-      'driver=vxlan',
-      '-o',
-      `vxlan.id=${vni}`,
-      '--subnet',
-      subnet,
-      net,
-    ]);
+    await h.dockerOk(h.networkCreateArgs('--ipam-opt', 'scope=global', '-o', 'driver=vxlan', '-o', `vxlan.id=${vni}`, '--subnet', subnet, net));
   }
 
   /** TCP from host a's container to host b's: a line sent with busybox nc arrives */

@@ -26,7 +26,7 @@ for (const engine of ENGINES) {
       await waitFor('the metrics address in the log', async () => h.pluginLogs().some((l) => l.msg === 'serving metrics'));
       metricsAt = h.pluginLogs().find((l) => l.msg === 'serving metrics')!.metrics as string;
       net = `${h.name}-obs`;
-      await h.dockerOk(['network', 'create', '-d', h.name, '--ipam-driver', h.name, '--subnet', subnet, net]);
+      await h.dockerOk(h.networkCreateArgs('--subnet', subnet, net));
       for (let i = 0; i < 2; i++) containers.push(await h.dockerOk(['run', '-d', '--network', net, h.image, 'sleep', '600']));
     });
 
@@ -48,17 +48,7 @@ for (const engine of ENGINES) {
     it('serves Prometheus text on loopback only, parsed: calls by method and result, errors by kind, objects, pools, firewall', async () => {
       assert.match(metricsAt, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       // one rejected call: an option value cnm refuses
-      const bad = await h.docker([
-        'network',
-        'create',
-        '-d',
-        h.name,
-        '--ipam-driver',
-        h.name,
-        '-o',
-        'com.docker.network.bridge.enable_icc=maybe',
-        `${h.name}-bad`,
-      ]);
+      const bad = await h.docker(h.networkCreateArgs('-o', 'com.docker.network.bridge.enable_icc=maybe', `${h.name}-bad`));
       assert.notEqual(bad.code, 0);
       const { families, text } = await scrape();
       const fam = (name: string) => {

@@ -192,6 +192,11 @@ export class DockerHarness {
     this.netns = this.name;
   }
 
+  /** `docker network create` on this harness's cnm: `-d NAME --ipam-driver NAME`, then `args` (options, the name). */
+  networkCreateArgs(...args: string[]): string[] {
+    return ['network', 'create', '-d', this.name, '--ipam-driver', this.name, ...args];
+  }
+
   /** A host path as the engine sees it, for `docker run -v HOST:CTR` (an engine in its own root sees the host at /.host). */
   hostPath(p: string): string {
     return this.engine.root ? path.posix.join('/.host', p) : p;

@@ -33,3 +33,11 @@ export function recordingLogger(): RecordingLogger {
   };
   return log;
 }
+
+/** The JSON objects of a stream of lines (`cnm events --json`, a daemon's log), skipping anything else. */
+export function jsonLines<T>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as T);
+}

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { CnmRun, CNM, cleanUpRun, requireRoot, uniquePrefix } from './helpers';
+import { jsonLines } from '../../helpers/logs';
 import { waitFor } from '../../helpers/wait';
 
 interface Ev {
@@ -38,11 +39,7 @@ describe('cnm events (embedded store, real kernel)', function () {
     });
     let out = '';
     follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const events = (): Ev[] =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Ev);
+    const events = (): Ev[] => jsonLines<Ev>(out);
     try {
       await new Promise((resolve) => setTimeout(resolve, 700)); // the follower is reading the log
       const t0 = new Date().toISOString();
@@ -72,10 +69,7 @@ describe('cnm events (embedded store, real kernel)', function () {
 
       // the same window, replayed from the change log by a new process that exits at --until
       const t1 = new Date().toISOString();
-      const replay = (await r.ok('--json', 'events', '--since', t0, '--until', t1))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Ev);
+      const replay = jsonLines<Ev>(await r.ok('--json', 'events', '--since', t0, '--until', t1));
       assert.deepEqual(
         replay.map((e) => `${e.type} ${e.action} ${e.id}`),
         events().map((e) => `${e.type} ${e.action} ${e.id}`),

@@ -53,13 +53,7 @@ describe('etcd outage under running daemons (real kernel, etcd)', function () {
 
   before(async function () {
     if (process.getuid?.() !== 0 || etcdUnavailableReason()) this.skip();
-    c = new SimCluster();
-    try {
-      await c.start(2);
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
+    c = await SimCluster.started(2);
     [h1, h2] = c.hosts;
     await h1.cnmOk('network', 'create', net(), '--driver', 'vxlan', '--subnet', '10.237.0.0/24');
   });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server';
+import { jsonLines } from '../../helpers/logs';
 import { waitFor } from '../../helpers/wait';
 
 const pexec = promisify(execFile);
@@ -95,10 +96,13 @@ export class SimHost {
 
   /** The JSON lines the daemon logged (the last 8000 characters of them). */
   daemonLogLines(): Record<string, unknown>[] {
-    return this.daemonLog
-      .split('\n')
-      .filter((l) => l.startsWith('{') && l.endsWith('}'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // the kept tail may begin inside a line: only whole ones
+    return jsonLines<Record<string, unknown>>(
+      this.daemonLog
+        .split('\n')
+        .filter((l) => l.endsWith('}'))
+        .join('\n'),
+    );
   }
 
   async startDaemon(): Promise<void> {
@@ -150,6 +154,18 @@ export class SimCluster {
 
   get bridge(): string {
     return `${this.prefix}ul`;
+  }
+
+  /** A started cluster of `n` hosts; a failed start leaves nothing behind. */
+  static async started(n: number): Promise<SimCluster> {
+    const c = new SimCluster();
+    try {
+      await c.start(n);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
   }
 
   async start(n: number): Promise<void> {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { etcdUnavailableReason } from '../../helpers/etcd-server';
+import { jsonLines } from '../../helpers/logs';
 import { waitFor } from '../../helpers/wait';
 import { SimCluster, type SimHost } from './harness';
 
@@ -41,13 +42,7 @@ describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', f
 
   before(async function () {
     if (process.getuid?.() !== 0 || etcdUnavailableReason()) this.skip();
-    c = new SimCluster();
-    try {
-      await c.start(2);
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
+    c = await SimCluster.started(2);
     [a, b] = c.hosts;
     // host A's daemon serves metrics (on its netns's loopback)
     await a.stopDaemon();
@@ -101,11 +96,7 @@ describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', f
     const follower = a.spawnCnm('--json', 'events');
     let out = '';
     follower.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const events = (): Ev[] =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Ev);
+    const events = (): Ev[] => jsonLines<Ev>(out);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const sc = c.sandbox('sc');
@@ -122,10 +113,7 @@ describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', f
       follower.kill('SIGTERM');
     }
     // etcd's history, replayed by a new process: the network made before this test is in it
-    const replay = (await a.cnmOk('--json', 'events', '--since', '1h', '--until', '0s'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Ev);
+    const replay = jsonLines<Ev>(await a.cnmOk('--json', 'events', '--since', '1h', '--until', '0s'));
     assert.ok(replay.some((e) => e.type === 'network' && e.action === 'create' && e.attributes.name === `${c.prefix}n`));
     assert.ok(replay.some((e) => e.type === 'host' && e.action === 'leave' && e.id === b.name));
     assert.ok(replay.filter((e) => e.type === 'endpoint' && e.action === 'create').length >= 3);

@@ -35,13 +35,7 @@ describe('vxlan across 3 simulated hosts (real kernel, etcd)', function () {
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
     if (etcdUnavailableReason()) this.skip();
-    c = new SimCluster();
-    try {
-      await c.start(3);
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
+    c = await SimCluster.started(3);
     [h1, h2, h3] = c.hosts;
     await h1.cnmOk('network', 'create', `${c.prefix}a`, '--driver', 'vxlan', '--subnet', '10.231.0.0/24');
     await h2.cnmOk('network', 'create', `${c.prefix}b`, '--driver', 'vxlan', '--subnet', '10.232.0.0/24', '--opt', 'vxlan.id=4242');
