@@ -192,7 +192,7 @@ async function checkRoute(c: Ctx, role: string, h: NetlinkHandle, ep: PathEndpoi
       check: `${role} route`,
       status: 'fail',
       detail: `sandbox ${ep.sandbox} has no route to ${towards}`,
-      fix: `the subnet route comes with ${ep.address ?? 'the address'} on ${ep.ifname}: restore the address, or \`cnm gc\``,
+      fix: `restore ${ep.address ?? 'the address'} on ${ep.ifname} (the subnet route comes with it)`,
     });
   } else if (choice.dev !== ep.ifname) {
     step(c, {
