@@ -150,6 +150,35 @@ describe('cnm doctor on the real kernel (cnm CLI in a netns playing the host)', 
     assert.match(stepOf(r.report, 'dst address')!.detail, /10\.231\.0\.3\/24 is missing from eth0/);
   });
 
+  it('names the gateway missing from the bridge, a sandbox without its default route, and forwarding off', async () => {
+    const bridge = (JSON.parse(await cnm('network', 'inspect', `${p}n`)) as { driverInfo: { bridge: string } }).driverInfo.bridge;
+    await sh(host, 'ip', 'addr', 'del', '10.231.0.1/24', 'dev', bridge);
+    await sh(`${p}a`, 'ip', 'route', 'del', 'default');
+    await sh(host, 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+    const r = await doctor(`${p}a`, `${p}b`);
+    assert.equal(r.code, 1);
+    assert.deepEqual(failing(r.report), ['gateway']);
+    assert.match(stepOf(r.report, 'gateway')!.detail, new RegExp(`the gateway 10\\.231\\.0\\.1/24 is missing from ${bridge}`));
+    assert.equal(stepOf(r.report, 'src default route')!.status, 'warn', 'the path between two endpoints does not need it');
+    assert.match(stepOf(r.report, 'src default route')!.fix!, new RegExp(`ip -n ${p}a route add default via 10\\.231\\.0\\.1 dev eth0`));
+    assert.equal(stepOf(r.report, 'ip forwarding')!.status, 'warn');
+    assert.match(stepOf(r.report, 'ip forwarding')!.detail, /ip_forward=0/);
+  });
+
+  it('names a published port whose DNAT rule is gone', async () => {
+    await cnm('sandbox', 'create', `${p}w`);
+    await cnm('connect', `${p}n`, `${p}w`, '--publish', '18091:80');
+    let r = await doctor(`${p}a`, `${p}w:80`);
+    assert.equal(r.code, 0, JSON.stringify(r.report.steps));
+    assert.match(stepOf(r.report, 'published port')!.detail, /80\/tcp is published on host port 18091 \(DNAT rule present\)/);
+    const listing = (await sh(host, 'nft', '-a', 'list', 'chain', 'inet', 'cnm', 'published')).stdout;
+    for (const m of listing.matchAll(/dport 18091 .* # handle (\d+)/g)) await sh(host, 'nft', 'delete', 'rule', 'inet', 'cnm', 'published', 'handle', m[1]);
+    r = await doctor(`${p}a`, `${p}w:80`);
+    assert.equal(r.code, 1);
+    assert.deepEqual(failing(r.report), ['firewall', 'published port']);
+    assert.match(stepOf(r.report, 'published port')!.detail, /its DNAT rule is missing/);
+  });
+
   it('names a flushed ruleset, and a rule of the path missing from the table', async () => {
     await sh(host, 'nft', 'flush', 'ruleset');
     let r = await doctor(`${p}a`, `${p}b`);

@@ -133,6 +133,36 @@ describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', f
     assert.equal(Number(families.find((f) => f.name === 'cnm_networks')?.metrics.find((m) => m.labels?.driver === 'vxlan')?.value), 1);
   });
 
+  it('names a missing neighbour entry', async () => {
+    await a.inHost('bridge', ['fdb', 'replace', remote.mac, 'dev', dev, 'dst', b.ip, 'self', 'permanent']);
+    await a.inHost('ip', ['neigh', 'del', remote.ip, 'dev', dev]);
+    const { code, report } = await doctor(sa, remote.ip);
+    assert.equal(code, 1);
+    assert.deepEqual(failing(report), ['vxlan neighbour']);
+    assert.match(
+      report.steps.find((s) => s.check === 'vxlan neighbour')!.detail,
+      new RegExp(`no neighbour entry ${remote.ip.replace(/\./g, '\\.')} -> ${remote.mac}`),
+    );
+  });
+
+  it("graph: both hosts, the segment's network, and host B's endpoints seen from host A", async () => {
+    const t = JSON.parse(await a.cnmOk('graph', '--format', 'json')) as {
+      host: string;
+      hosts: { name: string; alive: boolean }[];
+      networks: { name: string; driver: string; vni?: number }[];
+      remoteEndpoints: { host: string; addresses: string[] }[];
+    };
+    assert.equal(t.host, a.name);
+    assert.deepEqual(t.hosts.map((h) => `${h.name} ${h.alive}`).sort(), [`${a.name} true`, `${b.name} true`]);
+    assert.deepEqual(
+      t.networks.map((n) => `${n.name} ${n.driver}`),
+      [`${c.prefix}n vxlan`],
+    );
+    assert.ok(t.remoteEndpoints.some((e) => e.host === b.name && e.addresses.includes(remote.ip)));
+    const dot = await a.cnmOk('graph', '--format', 'dot');
+    assert.match(dot, new RegExp(`subgraph "cluster_host_${b.name}" \\{`));
+  });
+
   it('names a stopped remote host once its lease expired', async () => {
     await b.stopDaemon('SIGKILL');
     await waitFor(
