@@ -121,6 +121,12 @@ describe('observing 2 simulated hosts: doctor, events, metrics (vxlan, etcd)', f
   });
 
   it('metrics: hosts alive and the cluster sync lag, scraped from host A', async () => {
+    // off by default: host B's daemon, started without --metrics, serves none
+    assert.equal(
+      b.daemonLogLines().some((l) => l.msg === 'serving metrics'),
+      false,
+    );
+    assert.ok(b.daemonLogLines().some((l) => l.msg === 'cnm daemon listening'));
     const at = a.daemonLogLines().find((l) => l.msg === 'serving metrics')?.metrics as string;
     assert.match(at, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const get = `require('http').get(${JSON.stringify(at)},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`;
