@@ -9,6 +9,7 @@
  */
 import { ConflictError, NotFoundError } from '../core/errors';
 import { getJson, listJson, type Op, type Store } from '../core/store';
+import { HOST_TTL_SECONDS } from './host-registry';
 import { LOCAL_ROOT, validateHostName } from './host-scoped-store';
 import {
   clusterKeys,
@@ -73,13 +74,28 @@ export async function listHosts(store: Store): Promise<HostInfo[]> {
 }
 
 /** Declares `name` gone for good (see the file comment); refused while its lease is held. */
-export async function forgetHost(store: Store, ipam: HolderIpam, name: string): Promise<ForgetReport> {
+/**
+ * How long a host must stay unregistered before it is forgotten: a live daemon whose lease lapsed (etcd or the
+ * machine stalled past the TTL) registers again within about a second, so one lease period and a second more
+ * tells a lapse from a host that is gone.
+ */
+export const FORGET_SETTLE_MS = (HOST_TTL_SECONDS + 1) * 1000;
+
+export async function forgetHost(store: Store, ipam: HolderIpam, name: string, opts: { settleMs?: number } = {}): Promise<ForgetReport> {
   validateHostName(name);
-  const live = await getJson<HostRecord>(store, clusterKeys.host(name));
-  if (live) {
-    throw new ConflictError(`host ${name} is alive: its daemon holds the lease of ${clusterKeys.host(name)} (underlay ${live.value.underlayIp})`, {
-      hint: `stop cnm on ${name} first; \`cnm host rm\` is for a machine that is gone for good`,
-    });
+  const refuseLive = async (): Promise<void> => {
+    const live = await getJson<HostRecord>(store, clusterKeys.host(name));
+    if (live) {
+      throw new ConflictError(`host ${name} is alive: its daemon holds the lease of ${clusterKeys.host(name)} (underlay ${live.value.underlayIp})`, {
+        hint: `stop cnm on ${name} first; \`cnm host rm\` is for a machine that is gone for good`,
+      });
+    }
+  };
+  await refuseLive();
+  const settle = opts.settleMs ?? FORGET_SETTLE_MS;
+  if (settle > 0) {
+    await new Promise((resolve) => setTimeout(resolve, settle));
+    await refuseLive();
   }
   const endpoints = (await endpointsByHost(store)).get(name) ?? [];
   const networks = await listJson<VxlanNetworkRecord>(store, VXLAN_NETWORKS_PREFIX);
