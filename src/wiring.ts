@@ -94,6 +94,8 @@ export interface Wiring {
   vxlan: VxlanDriver;
   /** the raw shared store (etcd) when there is one: watches and leases for multi-host sync */
   cluster?: ClusterStore;
+  /** every network and endpoint the drivers and the engine know, from the firewall's sources (doctor, graph, metrics) */
+  facts(): Promise<FirewallFacts>;
   /** this host's name in the shared store (undefined with the embedded store) */
   hostName?: string;
   /** local vxlan segment changes, for the cluster sync */
@@ -165,10 +167,15 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
   // the nft adapter is loaded only when the firewall is on
   const nft = firewallEnabled(opts) ? (require('./firewall/nft-firewall') as typeof import('./firewall/nft-firewall.js')) : undefined;
   const hostExec = nft && (require('./firewall/host-exec') as typeof import('./firewall/host-exec.js'));
+  const sources = [new BridgeFirewallSource(store), new EngineFirewallSource(store)];
+  const facts = async (): Promise<FirewallFacts> => {
+    const all = await Promise.all(sources.map((s) => s.firewallFacts()));
+    return { networks: all.flatMap((f) => f.networks), endpoints: all.flatMap((f) => f.endpoints) };
+  };
   const firewall =
     nft && hostExec
       ? new FirewallSync({
-          sources: [new BridgeFirewallSource(store), new EngineFirewallSource(store)],
+          sources,
           firewall: new nft.NftFirewall({ exec: new hostExec.LocalHostExec(), log: log.child({ component: 'firewall' }) }),
           log,
           onApplied: opts.onFirewallApplied,
@@ -212,6 +219,7 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
     runner,
     firewall,
     cluster,
+    facts,
     hostName,
     segments,
     log,
@@ -227,14 +235,10 @@ export async function createWiring(opts: WiringOptions): Promise<Wiring> {
 /** What the read-only observers (doctor, graph) share: the store, the drivers' facts, the host's tools. */
 function observerDeps(w: Wiring): { store: Store; networkInfo(id: string): Promise<Record<string, unknown>>; facts(): Promise<FirewallFacts>; exec: HostExec } {
   const { LocalHostExec } = require('./firewall/host-exec') as typeof import('./firewall/host-exec.js');
-  const sources = [new BridgeFirewallSource(w.store), new EngineFirewallSource(w.store)];
   return {
     store: w.store,
     networkInfo: (id) => w.driver.networkInfo(id),
-    facts: async () => {
-      const all = await Promise.all(sources.map((s) => s.firewallFacts()));
-      return { networks: all.flatMap((f) => f.networks), endpoints: all.flatMap((f) => f.endpoints) };
-    },
+    facts: w.facts,
     exec: new LocalHostExec(),
   };
 }
@@ -304,9 +308,9 @@ export interface DaemonWiringOptions extends Omit<WiringOptions, 'backgroundLink
 /** What a metrics scrape reads: counts from the store (whoever made the objects) and the cluster sync's hosts. */
 async function metricsSnapshot(w: Wiring, member: ClusterMember | undefined): Promise<MetricsSnapshot> {
   const { cidrSize, parseCidr } = require('./core/ip') as typeof import('./core/ip.js');
-  const [bridgeFacts, engineFacts] = await Promise.all([new BridgeFirewallSource(w.store).firewallFacts(), new EngineFirewallSource(w.store).firewallFacts()]);
+  const facts = await w.facts();
   const networks: Record<string, number> = { bridge: 0, vxlan: 0 };
-  for (const n of bridgeFacts.networks) networks[(await w.vxlan.owns(n.id)) ? 'vxlan' : 'bridge']++;
+  for (const n of facts.networks) networks[(await w.vxlan.owns(n.id)) ? 'vxlan' : 'bridge']++;
   const pools = await Promise.all(
     (await w.ipam.listPools()).map(async (p) => ({
       pool: p.subPool ?? p.pool,
@@ -316,7 +320,7 @@ async function metricsSnapshot(w: Wiring, member: ClusterMember | undefined): Pr
   );
   return {
     networks,
-    endpoints: bridgeFacts.endpoints.length + engineFacts.endpoints.length,
+    endpoints: facts.endpoints.length,
     sandboxes: (await w.store.list(keys.sandboxes)).length,
     pools,
     ...(member ? { hostsAlive: member.sync.hosts.size } : {}),
