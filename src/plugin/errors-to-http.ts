@@ -5,7 +5,7 @@
 import { type ErrorKind, isCnmError } from '../core/errors';
 import type { ErrorResponse } from './protocol';
 
-const STATUS_OF_KIND: Record<ErrorKind, number> = {
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
   'not-found': 404,
   conflict: 409,

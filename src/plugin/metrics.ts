@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { InvalidArgumentError } from '../core/errors';
 import { ipFamily } from '../core/ip';
+import { STATUS_OF_KIND } from './errors-to-http';
 
 /** What a scrape reads (built by src/wiring.ts from the store and the cluster sync). */
 export interface MetricsSnapshot {
@@ -201,11 +202,10 @@ export async function serveMetrics(metrics: DaemonMetrics, at: MetricsListen): P
   };
 }
 
-/** The plugin's HTTP status back to the error kind it was mapped from (src/plugin/errors-to-http.ts). */
+/** The plugin's HTTP status back to the error kind it was mapped from (errors-to-http.ts); other 4xx (a body
+ * dockerd could not have meant, a wrong HTTP method) are invalid input, other 5xx internal. */
+const KIND_OF_STATUS = new Map(Object.entries(STATUS_OF_KIND).map(([kind, status]) => [status, kind]));
 export function kindOfStatus(status: number): string | undefined {
   if (status < 400) return undefined;
-  return (
-    { 400: 'invalid', 403: 'forbidden', 404: 'not-found', 405: 'invalid', 409: 'conflict', 413: 'invalid', 501: 'unsupported', 503: 'exhausted' }[status] ??
-    'internal'
-  );
+  return KIND_OF_STATUS.get(status) ?? (status < 500 ? 'invalid' : 'internal');
 }
