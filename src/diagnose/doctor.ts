@@ -15,7 +15,7 @@ import { vxlanDeviceName } from '../drivers/vxlan/options';
 import { firewallStateOf } from '../engine/firewall-state';
 import { getBridgePortIsolated, renderRuleset, type HostExec, type Proto } from '../firewall';
 import type { Link, NetlinkHandle, NetnsOps } from '../netlink/handle';
-import { networkNames, resolveEnd, type PathEnd, type PathEndpoint } from './path';
+import { engineNetworks, resolveEnd, type PathEnd, type PathEndpoint } from './path';
 
 export type StepStatus = 'ok' | 'fail' | 'warn' | 'info';
 
@@ -104,10 +104,8 @@ function findPair(src: PathEnd, dst: PathEnd, vnis: Map<string, number | undefin
   return undefined;
 }
 
-async function vniOf(deps: DoctorDeps, networkId: string): Promise<number | undefined> {
-  const info = await deps.networkInfo(networkId).catch(() => ({}) as Record<string, unknown>);
-  return typeof info.vni === 'number' ? info.vni : undefined;
-}
+/** The driver's facts of a network (empty when it has none): its VNI, its gateway. */
+const infoOf = (deps: DoctorDeps, networkId: string): Promise<Record<string, unknown>> => deps.networkInfo(networkId).catch(() => ({}));
 
 /** The sandbox side of one end: its interface, its address, and the route it takes towards `towards`. */
 async function checkSandbox(c: Ctx, role: string, ep: PathEndpoint, towards: string | undefined, gateway: string | undefined): Promise<void> {
@@ -467,9 +465,10 @@ export async function runDoctor(deps: DoctorDeps, target: DoctorTarget, opts: { 
     steps: c.steps,
   });
   if (src.endpoints.some((e) => e.remote)) throw new InvalidArgumentError(`source ${target.src} is on another host: run doctor on that host`);
-  const vnis = new Map<string, number | undefined>();
-  for (const e of src.endpoints) vnis.set(e.networkId, await vniOf(deps, e.networkId));
-  const names = await networkNames(deps.store);
+  const infos = new Map<string, Record<string, unknown>>();
+  for (const e of src.endpoints) infos.set(e.networkId, await infoOf(deps, e.networkId));
+  const vnis = new Map([...infos].map(([id, info]) => [id, typeof info.vni === 'number' ? info.vni : undefined]));
+  const names = await engineNetworks(deps.store);
   const nameOf = (id: string) => names.get(id)?.name ?? id.slice(0, 12);
   const pair = findPair(src, dst, vnis);
   if (!pair) {
@@ -488,7 +487,7 @@ export async function runDoctor(deps: DoctorDeps, target: DoctorTarget, opts: { 
   const driver = rec?.driver ?? (d.remote || vnis.get(s.networkId) !== undefined ? 'vxlan' : 'bridge');
   step(c, { check: 'network', status: 'ok', detail: `both on ${nameOf(s.networkId)} (${driver}${rec?.ipv4 ? `, ${rec.ipv4.subnet}` : ''})` });
   // the engine's record, else the driver's (Docker's networks have no engine record)
-  const info = await deps.networkInfo(s.networkId).catch(() => ({}) as Record<string, unknown>);
+  const info = infos.get(s.networkId) ?? {};
   const gateway = rec?.ipv4?.gateway ?? (typeof info.gateway === 'string' ? info.gateway : undefined);
   await checkSandbox(c, 'src', s, addrOf(d.address ?? ''), gateway && addrOf(gateway));
   if (!d.remote) await checkSandbox(c, 'dst', d, s.address && addrOf(s.address), undefined);

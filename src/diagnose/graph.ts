@@ -10,6 +10,7 @@ import { listHosts } from '../cluster/host-admin';
 import { parseEndpointKey, VXLAN_ENDPOINTS_PREFIX, type ClusterEndpointRecord } from '../cluster/records';
 import type { FirewallFacts } from '../drivers/driver';
 import { keys, type EndpointRecord, type SandboxRecord } from '../engine/records';
+import { engineNetworks } from './path';
 import type { HostExec, PortBinding } from '../firewall';
 
 export interface GraphEndpoint {
@@ -51,12 +52,7 @@ const portText = (b: PortBinding): string =>
 
 export async function buildTopology(deps: GraphDeps): Promise<Topology> {
   const facts = await deps.facts();
-  const engineNets = new Map(
-    (await listJson<{ id: string; name: string; driver: string; ipv4?: { subnet: string }; ipv6?: { subnet: string } }>(deps.store, keys.networks)).map((r) => [
-      r.value.id,
-      r.value,
-    ]),
-  );
+  const engineNets = await engineNetworks(deps.store);
   const networks: Topology['networks'] = [];
   for (const n of facts.networks) {
     const info = await deps.networkInfo(n.id).catch(() => ({}) as Record<string, unknown>);

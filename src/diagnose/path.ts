@@ -106,7 +106,7 @@ export async function resolveEnd(f: PathFacts, ref: string): Promise<PathEnd> {
   });
 }
 
-/** Names of networks by id: the engine's records (Docker's networks have none: their short id). */
-export async function networkNames(store: Store): Promise<Map<string, NetworkRecord>> {
+/** The engine's network records by id (Docker's networks have none: reports name them by their short id). */
+export async function engineNetworks(store: Store): Promise<Map<string, NetworkRecord>> {
   return new Map((await listJson<NetworkRecord>(store, keys.networks)).map((r) => [r.value.id, r.value]));
 }
